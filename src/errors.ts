@@ -1,0 +1,70 @@
+// One error type at the boundary. Inside wasm a failure is a status code;
+// here it becomes a StateError whose `code` is stable and whose message names
+// the variable, the rule and the value.
+
+export const ERROR_CODES = [
+  'not_found',
+  'already_exists',
+  'unknown_type',
+  'invalid_value',
+  'constraint_violation',
+  'invalid_argument',
+  'invalid_export',
+  'batch_failed',
+  'out_of_memory',
+  'closed',
+] as const;
+
+export type StateErrorCode = (typeof ERROR_CODES)[number];
+
+/** One failing item of a batch, keyed by the identifier as given. */
+export interface BatchItemError {
+  readonly code: StateErrorCode;
+  readonly message: string;
+}
+
+export interface StateErrorDetails {
+  /** The variable's name or the identifier as given, when the error concerns one. */
+  readonly variable?: string;
+  /** The rule that failed: `min`, `maxLength`, `type`, `schema`, … */
+  readonly rule?: string;
+  /** Where in an import payload the defect is, as a dotted path. */
+  readonly path?: string;
+  /** Per-identifier failures of a `batch_failed` error (a null-prototype object). */
+  readonly errors?: Readonly<Record<string, BatchItemError>>;
+}
+
+export class StateError extends Error {
+  override readonly name = 'StateError';
+  readonly code: StateErrorCode;
+  readonly variable: string | undefined;
+  readonly rule: string | undefined;
+  readonly path: string | undefined;
+  readonly errors: Readonly<Record<string, BatchItemError>> | undefined;
+
+  constructor(code: StateErrorCode, message: string, details: StateErrorDetails = {}) {
+    super(message);
+    this.code = code;
+    this.variable = details.variable;
+    this.rule = details.rule;
+    this.path = details.path;
+    this.errors = details.errors;
+  }
+}
+
+/** Renders a value for an error message: short, and safe for any input. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
+  if (value === null || value === undefined || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return 'object';
+}
+
+/** Quotes a variable name or identifier for a message. */
+export function quote(name: string): string {
+  return JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+}

@@ -1,0 +1,29 @@
+export { CLOCK_RESOLUTION_MS, MAX_CACHED_READS } from './clock.js';
+export { type BatchItemError, ERROR_CODES, StateError, type StateErrorCode, type StateErrorDetails } from './errors.js';
+export { type InitOptions, LocalState } from './local-state.js';
+export type { JsonValue, Metadata } from './metadata.js';
+export type {
+  Capabilities,
+  Mode,
+  RegisterOptions,
+  Result,
+  StateProvider,
+  StateStats,
+  Updates,
+  VariableInfo,
+  VariableRef,
+} from './provider.js';
+export type { SnapshotVariable, StateSnapshot } from './snapshot.js';
+export { SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION } from './snapshot.js';
+export {
+  type EmbeddingConstraints,
+  type NestedNumbers,
+  type NumericConstraints,
+  type StringConstraints,
+  type TensorConstraints,
+  type TensorValue,
+  VARIABLE_TYPES,
+  type VariableType,
+  type VariableValue,
+} from './types/index.js';
+export { CORE_WASM_URL, type CoreExports } from './wasm.js';
