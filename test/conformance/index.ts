@@ -1,0 +1,19 @@
+// The conformance suite: every rule of the provider contract, declared once
+// and run against each backend.
+
+import type { Factory } from './backend.js';
+import { batchTests } from './batch.js';
+import { registrationTests } from './registration.js';
+import { semanticsTests } from './semantics.js';
+import { snapshotTests } from './snapshot.js';
+import { typeTests } from './types.js';
+
+export function describeConformance(factory: Factory): void {
+  registrationTests(factory);
+  typeTests(factory);
+  semanticsTests(factory);
+  batchTests(factory);
+  snapshotTests(factory);
+}
+
+export type { Factory, Store } from './backend.js';

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { codeOf, errorOf, type Factory, observe, type Store } from './backend.js';
+
+/** A store holding every type, special floats, a RegExp pattern, metadata and history. */
+export async function richStore(factory: Factory): Promise<Store> {
+  const s = await factory({ sessionId: 'source' });
+  s.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
+  s.registerVariable('nan', 'float', 'NaN');
+  s.registerVariable('inf', 'float', 'Infinity');
+  s.registerVariable('ninf', 'float', '-Infinity');
+  s.registerVariable('negzero', 'float', -0);
+  s.registerVariable('tiny', 'float', 5e-324);
+  s.registerVariable('max_tokens', 'integer', 256, { constraints: { min: 1, max: 4096 } });
+  s.registerVariable('flag', 'boolean', true);
+  s.registerVariable('instruction', 'string', 'Answer briefly.', { constraints: { pattern: /^[A-Z]/gi, maxLength: 100 } });
+  s.registerVariable('literal', 'string', 'a[b', { constraints: { pattern: '[b' } });
+  s.registerVariable('module', 'module', 'Predict', { constraints: { allowedModules: ['Predict', 'ChainOfThought'] } });
+  s.registerVariable('strategy', 'choice', 'greedy', { constraints: { choices: ['greedy', 'beam'] } });
+  s.registerVariable('embedding', 'embedding', [0.5, -0, 1e-300], { constraints: { dimensions: 3 } });
+  s.registerVariable('tensor', 'tensor', { shape: [2, 1], data: [[-0], [2]] });
+  s.registerVariable('__proto__', 'string', 'odd name', { metadata: JSON.parse('{"__proto__": {"x": 1}}') });
+  s.registerVariable('10', 'integer', 10);
+  s.setVariable('temperature', 0.9, { reason: 'step 3' });
+  s.setVariable('temperature', 1.1);
+  s.setVariable('instruction', 'Be precise.');
+  s.deleteVariable('inf');
+  s.registerVariable('inf', 'float', Number.POSITIVE_INFINITY);
+  return s;
+}
+
+function sameVariables(a: Store, b: Store): void {
+  const left = a.listVariables();
+  const right = b.listVariables();
+  expect(right.map((v) => v.id)).toEqual(left.map((v) => v.id));
+  for (let i = 0; i < left.length; i++) {
+    const l = left[i];
+    const r = right[i];
+    expect(r?.name).toBe(l?.name);
+    expect(r?.type).toBe(l?.type);
+    expect(r?.version).toBe(l?.version);
+    expect(r?.createdAt).toBe(l?.createdAt);
+    expect(r?.lastUpdatedAt).toBe(l?.lastUpdatedAt);
+    expect(r?.metadata).toEqual(l?.metadata);
+    expect(r?.constraints).toEqual(l?.constraints);
+    // Object.is through the structure: NaN equals NaN, -0 differs from 0.
+    expect(Object.is(r?.value, l?.value) || JSON.stringify(r?.value) === JSON.stringify(l?.value)).toBe(true);
+    if (typeof l?.value === 'number') expect(Object.is(r?.value, l.value)).toBe(true);
+  }
+}
+
+export function snapshotTests(factory: Factory): void {
+  describe('exportState / importState', () => {
+    it('exports { sessionId, variables by id, variableIndex by name, metadata, stats } plus a format version', async () => {
+      const s = await richStore(factory);
+      const snap = s.exportState();
+      expect(snap.sessionId).toBe('source');
+      expect(snap.formatVersion).toBe(1);
+      expect(Object.keys(snap.variables)).toEqual(s.listVariables().map((v) => v.id));
+      expect(snap.variableIndex.temperature).toBe(s.listVariables()[0]?.id);
+      expect(snap.stats.variableCount).toBe(16);
+      expect(typeof snap.metadata.backend).toBe('string');
+    });
+
+    it('round-trips through JSON exactly: special floats, -0 inside arrays, RegExp patterns, order, ids, versions, times', async () => {
+      const s = await richStore(factory);
+      const snap = JSON.parse(JSON.stringify(s.exportState()));
+      const t = await factory({ sessionId: 'target' });
+      t.importState(snap);
+      sameVariables(s, t);
+      expect(Object.is(t.getVariable('negzero'), -0)).toBe(true);
+      expect(Number.isNaN(t.getVariable('nan'))).toBe(true);
+      expect(Object.is((t.getVariable('embedding') as number[])[1], -0)).toBe(true);
+      expect(Object.is((t.getVariable('tensor') as unknown as { data: number[][] }).data[0]?.[0], -0)).toBe(true);
+      const pattern = t.listVariables().find((v) => v.name === 'instruction')?.constraints.pattern;
+      expect(pattern).toBeInstanceOf(RegExp);
+      expect(String(pattern)).toBe('/^[A-Z]/gi');
+      expect(codeOf(() => t.setVariable('instruction', '1 lowercase start'))).toBe('constraint_violation');
+      t.setVariable('instruction', 'ok'); // i flag survived
+      expect(codeOf(() => t.setVariable('temperature', 2.5))).toBe('constraint_violation');
+      // And again: the import of the import's export is the same.
+      const u = await factory();
+      u.importState(JSON.parse(JSON.stringify(t.exportState())));
+      sameVariables(t, u);
+    });
+
+    it('imports at init through existingState', async () => {
+      const s = await richStore(factory);
+      const t = await factory({ existingState: JSON.parse(JSON.stringify(s.exportState())) });
+      sameVariables(s, t);
+      await expect(factory({ existingState: { not: 'a snapshot' } })).rejects.toMatchObject({ code: 'invalid_export' });
+    });
+
+    it('never generates an id that arrived by import, even after the imported variable is deleted', async () => {
+      const s = await factory();
+      for (let i = 0; i < 5; i++) s.registerVariable(`v${i}`, 'integer', i);
+      const t = await factory();
+      t.importState(s.exportState());
+      const imported = new Set(t.listVariables().map((v) => v.id));
+      t.deleteVariable('v4');
+      t.registerVariable('v4', 'integer', 4);
+      const fresh = t.registerVariable('new', 'integer', 1);
+      expect(imported.has(t.listVariables().find((v) => v.name === 'v4')?.id ?? '')).toBe(false);
+      expect(imported.has(fresh)).toBe(false);
+    });
+
+    it('merges into the current state; a name or id that already exists is refused and nothing is imported', async () => {
+      const s = await richStore(factory);
+      const t = await factory();
+      t.registerVariable('other', 'integer', 1);
+      t.importState(s.exportState());
+      expect(t.listVariables()).toHaveLength(17);
+      const u = await factory();
+      u.registerVariable('temperature', 'float', 0);
+      u.registerVariable('unrelated', 'float', 0);
+      const before = observe(u);
+      expect(codeOf(() => u.importState(s.exportState()))).toBe('already_exists');
+      expect(observe(u)).toEqual(before);
+      expect(codeOf(() => t.importState(s.exportState()))).toBe('already_exists');
+      expect(t.listVariables()).toHaveLength(17);
+    });
+
+    it('refuses a defective payload with invalid_export naming the path, importing nothing', async () => {
+      const s = await richStore(factory);
+      const good = JSON.parse(JSON.stringify(s.exportState()));
+      const firstId = Object.keys(good.variables)[0] as string;
+      const mutations: Array<[string, (p: Record<string, unknown> & { variables: Record<string, Record<string, unknown>> }) => void]> = [
+        ['formatVersion', (p) => (p.formatVersion = 2)],
+        ['variables', (p) => (p.variables = [] as never)],
+        [`variables.${firstId}.value`, (p) => ((p.variables[firstId] as Record<string, unknown>).value = 'hot')],
+        [`variables.${firstId}.value`, (p) => ((p.variables[firstId] as Record<string, unknown>).value = 5)],
+        [`variables.${firstId}.version`, (p) => ((p.variables[firstId] as Record<string, unknown>).version = -1)],
+        [`variables.${firstId}.id`, (p) => ((p.variables[firstId] as Record<string, unknown>).id = 'var_other_1')],
+        [`variables.${firstId}.type`, (p) => ((p.variables[firstId] as Record<string, unknown>).type = 'double')],
+        [`variables.${firstId}`, (p) => ((p.variables[firstId] as Record<string, unknown>).extra = 1)],
+        [`variables.${firstId}.constraints`, (p) => ((p.variables[firstId] as Record<string, unknown>).constraints = { maxLenght: 1 })],
+        [`variables.${firstId}.metadata`, (p) => ((p.variables[firstId] as Record<string, unknown>).metadata = [1])],
+        ['variableIndex.temperature', (p) => ((p.variableIndex as Record<string, string>).temperature = 'var_x_1')],
+        ['variableIndex', (p) => ((p.variableIndex as Record<string, string>).ghost = firstId)],
+        ['variableIndex', (p) => delete (p.variableIndex as Record<string, string>).temperature],
+        ['sessionId', (p) => delete p.sessionId],
+      ];
+      for (const [path, mutate] of mutations) {
+        const payload = structuredClone(good);
+        mutate(payload);
+        const t = await factory();
+        t.registerVariable('keep', 'integer', 1);
+        const before = observe(t);
+        const error = errorOf(() => t.importState(payload));
+        expect(error.code, path).toBe('invalid_export');
+        expect(error.message, path).toContain(path);
+        expect(observe(t), path).toEqual(before);
+      }
+      const t = await factory();
+      for (const bad of [null, 5, 'x', [], {}, { variables: {} }]) expect(codeOf(() => t.importState(bad))).toBe('invalid_export');
+    });
+
+    it('imports "__proto__" names and keys as data without polluting any prototype', async () => {
+      const s = await richStore(factory);
+      const json = JSON.stringify(s.exportState());
+      expect(json).toContain('"__proto__"');
+      const t = await factory();
+      t.importState(JSON.parse(json));
+      expect(t.getVariable('__proto__')).toBe('odd name');
+      expect(({} as Record<string, unknown>).x).toBeUndefined();
+      const snap = t.exportState();
+      expect(Object.getOwnPropertyDescriptor(snap.variableIndex, '__proto__')?.value).toMatch(/^var___proto___\d+$/);
+    });
+  });
+}

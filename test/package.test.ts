@@ -1,0 +1,48 @@
+// What ships: `npm pack` must hold everything an importer needs, and a
+// separate project must be able to install the tarball and use the API.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'localstate-pack-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+it('packs the built JS, types and release wasm, and a fresh project can import and use it', () => {
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' }),
+  ) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  const files = packed[0]?.files.map((f) => f.path) ?? [];
+  for (const required of ['dist/index.js', 'dist/index.d.ts', 'dist/core.wasm', 'dist/local-state.js', 'package.json', 'README.md']) {
+    expect(files).toContain(required);
+  }
+  expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.wat'))).toBe(false);
+
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed[0]?.filename ?? '')], {
+    cwd: app,
+    stdio: 'pipe',
+  });
+  writeFileSync(
+    join(app, 'main.js'),
+    `import { LocalState, StateError } from 'localstate-wasm';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const state = await LocalState.init({ sessionId: 'app' });
+state.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+state.ref('temperature').set(0.9);
+let code;
+try { state.setVariable('temperature', 3); } catch (e) { code = e instanceof StateError ? e.code : 'wrong'; }
+const wasmPath = createRequire(import.meta.url).resolve('localstate-wasm/core.wasm');
+const mod = new WebAssembly.Module(readFileSync(wasmPath));
+console.log(JSON.stringify({ value: state.getVariable('temperature'), code, imports: WebAssembly.Module.imports(mod).length }));
+`,
+  );
+  const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' });
+  expect(JSON.parse(out)).toEqual({ value: 0.9, code: 'constraint_violation', imports: 0 });
+});
