@@ -18,6 +18,8 @@ export const STATUS_ABOVE_MAX: i32 = 5;
 export const STATUS_OUT_OF_MEMORY: i32 = 6;
 /** A malformed argument: unknown type tag, NaN or crossed bounds, bad version or capacity. */
 export const STATUS_INVALID_ARGUMENT: i32 = 7;
+/** The entry's version is 2^53 - 1: one more write could not be counted exactly, so it is refused. */
+export const STATUS_VERSION_LIMIT: i32 = 8;
 
 /** Tag of an entry slot that holds nothing (free list or never used). */
 export const TYPE_FREE: i32 = 0;

@@ -14,6 +14,7 @@ export {
   STATUS_ABOVE_MAX as ls_STATUS_ABOVE_MAX,
   STATUS_OUT_OF_MEMORY as ls_STATUS_OUT_OF_MEMORY,
   STATUS_INVALID_ARGUMENT as ls_STATUS_INVALID_ARGUMENT,
+  STATUS_VERSION_LIMIT as ls_STATUS_VERSION_LIMIT,
   TYPE_FREE as ls_TYPE_FREE,
   TYPE_FLOAT as ls_TYPE_FLOAT,
   TYPE_INTEGER as ls_TYPE_INTEGER,
@@ -21,6 +22,7 @@ export {
 } from "./constants";
 
 export {
+  MAGIC as ls_MAGIC,
   LAYOUT_VERSION as ls_LAYOUT_VERSION,
   HEADER_BASE as ls_HEADER_BASE,
   HEADER_SIZE as ls_HEADER_SIZE,
@@ -33,13 +35,26 @@ export {
   ENTRY_UPDATED_AT as ls_ENTRY_UPDATED_AT,
   ENTRY_KEY as ls_ENTRY_KEY,
   ENTRY_TYPE as ls_ENTRY_TYPE,
+  HEADER_MAGIC as ls_HEADER_MAGIC,
+  HEADER_LAYOUT as ls_HEADER_LAYOUT,
+  HEADER_INDEX_CAPACITY as ls_HEADER_INDEX_CAPACITY,
+  HEADER_COUNT as ls_HEADER_COUNT,
+  HEADER_ENTRY_CAPACITY as ls_HEADER_ENTRY_CAPACITY,
+  HEADER_HIGH_WATER as ls_HEADER_HIGH_WATER,
+  HEADER_FREE_HEAD as ls_HEADER_FREE_HEAD,
+  HEADER_MAX_PAGES as ls_HEADER_MAX_PAGES,
+  HEADER_ENTRIES_BASE as ls_HEADER_ENTRIES_BASE,
+  HEADER_REHASHES as ls_HEADER_REHASHES,
+  INDEX_SLOT_KEY as ls_INDEX_SLOT_KEY,
+  INDEX_SLOT_HANDLE as ls_INDEX_SLOT_HANDLE,
+  HASH_MULTIPLIER as ls_HASH_MULTIPLIER,
   MIN_INDEX_CAPACITY as ls_MIN_INDEX_CAPACITY,
   MAX_INDEX_CAPACITY as ls_MAX_INDEX_CAPACITY,
   PAGE_SIZE as ls_PAGE_SIZE,
 } from "./layout";
 
 
-/** Resets the table to hold `capacity` entries before growing; caps memory at `maxPages` (0 = 65,536). May grow memory. */
+/** Resets the table (optional: the first insert or reserve makes a default table) to hold `capacity` entries before growing; caps memory at `maxPages` (0 = 65,536). May grow memory. */
 export function ls_init(capacity: i32, maxPages: i32): i32 { return table.init(capacity, maxPages); }
 /** Grows once so that `additional` more inserts cannot fail for lack of room. May grow memory. */
 export function ls_reserve(additional: i32): i32 { return table.reserve(additional); }
@@ -67,7 +82,7 @@ export function ls_min_at(handle: i32): f64 { return table.fieldF64(handle, ENTR
 export function ls_max_at(handle: i32): f64 { return table.fieldF64(handle, ENTRY_MAX); }
 export function ls_version_at(handle: i32): f64 { return table.fieldF64(handle, ENTRY_VERSION); }
 export function ls_updated_at(handle: i32): f64 { return table.fieldF64(handle, ENTRY_UPDATED_AT); }
-/** Key of a live handle (0 for a free one: check ls_type_at). */
+/** Key of a live handle (0 for a free one: check ls_type_at). A u32: JavaScript hosts read it with `>>> 0`. */
 export function ls_key_at(handle: i32): u32 { return table.fieldU32(handle, ENTRY_KEY); }
 /** Type tag of a handle; ls_TYPE_FREE when it holds nothing. */
 export function ls_type_at(handle: i32): i32 { return <i32>table.fieldU32(handle, ENTRY_TYPE); }

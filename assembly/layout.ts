@@ -55,6 +55,9 @@ export const ENTRY_UPDATED_AT: i32 = 32;
 export const ENTRY_KEY: i32 = 40;
 export const ENTRY_TYPE: i32 = 44;
 
+/** Fibonacci hashing: home slot = (key × HASH_MULTIPLIER mod 2^32) >> (32 − log2 capacity). */
+export const HASH_MULTIPLIER: u32 = 0x9e3779b1;
+
 /** Smallest index; a power of two. */
 export const MIN_INDEX_CAPACITY: i32 = 8;
 /** Largest index (2^26 slots: 2^26 × 3/4 entries of 48 bytes fill ~2.9 GiB, under wasm32's 4 GiB). */

@@ -4,7 +4,7 @@
 
 import {
   STATUS_OK, STATUS_NOT_FOUND, STATUS_ALREADY_EXISTS, STATUS_INVALID_VALUE,
-  STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_OUT_OF_MEMORY, STATUS_INVALID_ARGUMENT,
+  STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_OUT_OF_MEMORY, STATUS_INVALID_ARGUMENT, STATUS_VERSION_LIMIT,
   TYPE_FREE, TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN,
 } from "./constants";
 import {
@@ -13,13 +13,11 @@ import {
   HEADER_ENTRIES_BASE, HEADER_REHASHES, INDEX_SLOT_SIZE, INDEX_SLOT_KEY, INDEX_SLOT_HANDLE,
   ENTRY_SIZE, ENTRY_VALUE, ENTRY_MIN, ENTRY_MAX, ENTRY_VERSION, ENTRY_UPDATED_AT, ENTRY_KEY,
   ENTRY_TYPE, MIN_INDEX_CAPACITY, MAX_INDEX_CAPACITY, MAX_LOAD_NUM, MAX_LOAD_DEN,
-  MAX_SAFE_INTEGER, PAGE_SIZE, MAX_PAGES,
+  MAX_SAFE_INTEGER, PAGE_SIZE, MAX_PAGES, HASH_MULTIPLIER,
 } from "./layout";
 
 const INDEX_BASE: i32 = HEADER_BASE + HEADER_SIZE;
 
-// Fibonacci hashing: the multiply spreads sequential keys over the top bits.
-@inline const HASH_MULTIPLIER: u32 = 0x9e3779b1;
 
 @inline function header32(field: i32): u32 { return load<u32>(HEADER_BASE + field); }
 @inline function setHeader32(field: i32, value: u32): void { store<u32>(HEADER_BASE + field, value); }
@@ -59,6 +57,7 @@ function ensureMemory(bytes: i64): i32 {
 /** Slot holding `key`, or -1. */
 function findSlot(key: u32): i32 {
   const cap = indexCapacity();
+  if (cap == 0) return -1; // never initialised: an empty table
   const mask = cap - 1;
   let slot = homeSlot(key, cap);
   while (true) {
@@ -125,9 +124,16 @@ function rehash(newCap: i32): i32 {
   return STATUS_OK;
 }
 
+/** A host may skip ls_init: the first call that needs a table makes a default one (no memory cap). */
+function ensureInitialized(): i32 {
+  return header32(HEADER_MAGIC) == MAGIC ? STATUS_OK : init(0, 0);
+}
+
 /** Makes room for `additional` more entries without further growth. */
 export function reserve(additional: i32): i32 {
   if (additional < 0) return STATUS_INVALID_ARGUMENT;
+  const ready = ensureInitialized();
+  if (ready != STATUS_OK) return ready;
   const wanted = <i64>header32(HEADER_COUNT) + additional;
   let cap = indexCapacity();
   if (wanted <= <i64>entryCapacityFor(cap)) return STATUS_OK;
@@ -187,6 +193,8 @@ export function insert(key: u32, type: i32, value: f64, min: f64, max: f64, vers
   if (!(version >= 0.0 && version <= MAX_SAFE_INTEGER) || Math.trunc(version) != version) return -STATUS_INVALID_ARGUMENT;
   const check = checkValue(type, value, min, max);
   if (check != STATUS_OK) return -check;
+  const ready = ensureInitialized();
+  if (ready != STATUS_OK) return -ready;
   if (findSlot(key) >= 0) return -STATUS_ALREADY_EXISTS;
   if (header32(HEADER_COUNT) + 1 > header32(HEADER_ENTRY_CAPACITY)) {
     const status = reserve(1);
@@ -230,7 +238,10 @@ export function find(key: u32): i32 {
 export function checkAt(handle: i32, value: f64): i32 {
   if (!isLive(handle)) return STATUS_NOT_FOUND;
   const address = entryAddress(handle);
-  return checkValue(<i32>load<u32>(address, ENTRY_TYPE), value, load<f64>(address, ENTRY_MIN), load<f64>(address, ENTRY_MAX));
+  const check = checkValue(<i32>load<u32>(address, ENTRY_TYPE), value, load<f64>(address, ENTRY_MIN), load<f64>(address, ENTRY_MAX));
+  if (check != STATUS_OK) return check;
+  // Versions must stay exact integers: past 2^53 - 1, +1 would round and repeat.
+  return load<f64>(address, ENTRY_VERSION) >= MAX_SAFE_INTEGER ? STATUS_VERSION_LIMIT : STATUS_OK;
 }
 
 /** Validates and stores a value, bumps the version, stamps the time. A failure changes nothing. */
@@ -240,8 +251,10 @@ export function setAt(handle: i32, value: f64, now: f64): i32 {
   const type = <i32>load<u32>(address, ENTRY_TYPE);
   const check = checkValue(type, value, load<f64>(address, ENTRY_MIN), load<f64>(address, ENTRY_MAX));
   if (check != STATUS_OK) return check;
+  const version = load<f64>(address, ENTRY_VERSION);
+  if (version >= MAX_SAFE_INTEGER) return STATUS_VERSION_LIMIT;
   store<f64>(address, normalize(type, value), ENTRY_VALUE);
-  store<f64>(address, load<f64>(address, ENTRY_VERSION) + 1.0, ENTRY_VERSION);
+  store<f64>(address, version + 1.0, ENTRY_VERSION);
   store<f64>(address, now, ENTRY_UPDATED_AT);
   return STATUS_OK;
 }

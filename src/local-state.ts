@@ -424,19 +424,21 @@ export class LocalState implements StateProvider<'sync'> {
     return toCell(coerced);
   }
 
-  /** The stored form of a JavaScript-held value, checked against type and constraints. */
+  /** The stored form of a JavaScript-held value, checked against type, constraints and the version limit. */
   private storedOf(variable: Variable, value: unknown): VariableValue {
     const stored = variable.spec.coerce(value);
     if (stored === undefined) throw invalidValue(variable.name, variable.spec, value);
     const violation = variable.spec.violation(stored, variable.rules);
     if (violation !== undefined) throw constraintViolation(variable.name, violation, value);
+    if (variable.version >= Number.MAX_SAFE_INTEGER) throw versionLimit(variable.name, value);
     return stored;
   }
 
   /** Turns a wasm status for a write to `variable` into the error the user sees. */
   private rejection(variable: Variable, status: number, input: unknown): StateError {
-    const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX } = this.core.constants;
+    const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_VERSION_LIMIT } = this.core.constants;
     if (status === STATUS_INVALID_VALUE) return invalidValue(variable.name, variable.spec, input);
+    if (status === STATUS_VERSION_LIMIT) return versionLimit(variable.name, input);
     if (status === STATUS_BELOW_MIN || status === STATUS_ABOVE_MAX) {
       const bounds = (variable.rules as Bounds | undefined) ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
       const violation =
@@ -581,6 +583,11 @@ export class LocalState implements StateProvider<'sync'> {
     if (this.lastImport) metadata.lastImport = this.lastImport;
     return metadata;
   }
+}
+
+/** A version must stay an exact integer: at 2^53 - 1 the variable takes no more writes. */
+function versionLimit(name: string, input: unknown): StateError {
+  return constraintViolation(name, { rule: 'version', expected: `version is at its limit ${Number.MAX_SAFE_INTEGER}` }, input);
 }
 
 function closedError(): StateError {

@@ -33,7 +33,7 @@ export interface CoreExports {
   ls_rehash_count(): number;
 }
 
-/** Names of the constant globals the module exports (prefix `ls_`). */
+/** Names of the constant globals the module exports (prefix `ls_`). u32 values (MAGIC, HASH_MULTIPLIER) read back through i32: use `>>> 0`. */
 export const CONSTANT_NAMES = [
   'STATUS_OK',
   'STATUS_NOT_FOUND',
@@ -43,6 +43,7 @@ export const CONSTANT_NAMES = [
   'STATUS_ABOVE_MAX',
   'STATUS_OUT_OF_MEMORY',
   'STATUS_INVALID_ARGUMENT',
+  'STATUS_VERSION_LIMIT',
   'TYPE_FREE',
   'TYPE_FLOAT',
   'TYPE_INTEGER',
@@ -62,6 +63,20 @@ export const CONSTANT_NAMES = [
   'MIN_INDEX_CAPACITY',
   'MAX_INDEX_CAPACITY',
   'PAGE_SIZE',
+  'MAGIC',
+  'HASH_MULTIPLIER',
+  'HEADER_MAGIC',
+  'HEADER_LAYOUT',
+  'HEADER_INDEX_CAPACITY',
+  'HEADER_COUNT',
+  'HEADER_ENTRY_CAPACITY',
+  'HEADER_HIGH_WATER',
+  'HEADER_FREE_HEAD',
+  'HEADER_MAX_PAGES',
+  'HEADER_ENTRIES_BASE',
+  'HEADER_REHASHES',
+  'INDEX_SLOT_KEY',
+  'INDEX_SLOT_HANDLE',
 ] as const;
 
 export type ConstantName = (typeof CONSTANT_NAMES)[number];

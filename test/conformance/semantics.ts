@@ -40,6 +40,26 @@ export function semanticsTests(factory: Factory): void {
       expect(observe(s)).toEqual(before);
     });
 
+    it('a variable at version 2^53 - 1 refuses further writes rather than repeat a version', async () => {
+      const s = await factory();
+      const source = await factory();
+      source.registerVariable('f', 'float', 1);
+      source.registerVariable('p', 'string', 'a');
+      const snap = JSON.parse(JSON.stringify(source.exportState()));
+      for (const variable of Object.values(snap.variables) as Array<{ version: number }>) variable.version = Number.MAX_SAFE_INTEGER - 1;
+      s.importState(snap);
+      for (const [name, value] of [
+        ['f', 2],
+        ['p', 'b'],
+      ] as const) {
+        s.setVariable(name, value);
+        expect(s.ref(name).version).toBe(Number.MAX_SAFE_INTEGER);
+        expect(codeOf(() => s.setVariable(name, value))).toBe('constraint_violation');
+        expect(codeOf(() => s.updateVariables({ [name]: value }))).toBe('batch_failed');
+        expect(s.ref(name).version).toBe(Number.MAX_SAFE_INTEGER);
+      }
+    });
+
     it('setVariable merges metadata shallowly', async () => {
       const s = await factory();
       s.registerVariable('t', 'float', 1, { description: 'temp', metadata: { owner: 'a', nested: { x: 1 } } });
