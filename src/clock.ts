@@ -1,23 +1,25 @@
 // A coarse wall clock. Date.now() costs ~50 ns here, more than a whole set, so
-// writes share one cached reading, as lru-cache does for its ttlResolution:
-// the cache is cleared by an unref'd 1 ms timer while the event loop turns,
-// and refreshed every MAX_CACHED_READS reads so a long synchronous loop (which
-// starves timers) cannot stamp stale times. Precision: about 1 ms, or 1,024
-// writes, whichever comes first.
+// writes share one cached reading. The model is lru-cache's
+// ttlResolution (clear the cache from an unref'd 1 ms timer), but a timer only
+// fires when the event loop gets to timers: code that awaits resolved
+// promises, or computes for a while between two writes, would stamp a reading
+// many milliseconds old. So the cache is cleared by a microtask instead: a
+// reading is reused only within one synchronous run of code, never across an
+// await or a task boundary. Within a long synchronous loop the clock is read
+// again every MAX_CACHED_READS writes. Precision: the current synchronous
+// stretch, capped at 1,024 writes.
 
-/** Milliseconds a cached reading may be served while the event loop runs. */
-export const CLOCK_RESOLUTION_MS = 1;
-/** Cached readings served before the clock is read again regardless. */
+/** Cached readings served before the clock is read again, even without a microtask checkpoint. */
 export const MAX_CACHED_READS = 1024;
 
 let cached = -1;
 let latest = 0;
 let servedSinceRead = 0;
-let expiry: ReturnType<typeof setTimeout> | undefined;
+let expiryQueued = false;
 
 function expire(): void {
   cached = -1;
-  expiry = undefined;
+  expiryQueued = false;
 }
 
 function read(): number {
@@ -25,14 +27,14 @@ function read(): number {
   latest = Math.max(latest, Date.now());
   cached = latest;
   servedSinceRead = 0;
-  if (expiry === undefined) {
-    expiry = setTimeout(expire, CLOCK_RESOLUTION_MS);
-    expiry.unref();
+  if (!expiryQueued) {
+    expiryQueued = true;
+    queueMicrotask(expire);
   }
   return cached;
 }
 
-/** Epoch milliseconds, at most ~1 ms or 1,024 calls old. */
+/** Epoch milliseconds, read at most MAX_CACHED_READS calls ago within the current synchronous stretch. */
 export function coarseNow(): number {
   if (cached < 0 || ++servedSinceRead >= MAX_CACHED_READS) return read();
   return cached;

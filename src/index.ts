@@ -1,6 +1,7 @@
-export { CLOCK_RESOLUTION_MS, MAX_CACHED_READS } from './clock.js';
+export { MAX_CACHED_READS } from './clock.js';
 export { type BatchItemError, ERROR_CODES, StateError, type StateErrorCode, type StateErrorDetails } from './errors.js';
-export { type InitOptions, LocalState } from './local-state.js';
+export { JsLocalState } from './js-local-state.js';
+export { LocalState } from './local-state.js';
 export type { JsonValue, Metadata } from './metadata.js';
 export type {
   Capabilities,
@@ -12,9 +13,11 @@ export type {
   Updates,
   VariableInfo,
   VariableRef,
+  WasmStateStats,
 } from './provider.js';
 export type { SnapshotVariable, StateSnapshot } from './snapshot.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION } from './snapshot.js';
+export { type BackendName, type InitOptions, Store } from './store.js';
 export {
   type EmbeddingConstraints,
   type NestedNumbers,

@@ -49,6 +49,10 @@ export interface StateStats {
   readonly totalOperations: number;
   /** Successful writes: sets, and each item of a successful batch. */
   readonly totalUpdates: number;
+}
+
+/** LocalState's stats: the counters plus the wasm table's figures. */
+export interface WasmStateStats extends StateStats {
   /** Variables whose value lives in the wasm table (float, integer, boolean). */
   readonly tableEntries: number;
   /** Index slots of the wasm table (a power of two; at most 3/4 used). */

@@ -99,6 +99,19 @@ export function semanticsTests(factory: Factory): void {
       }
     });
 
+    it('never reuses a clock reading across an await', async () => {
+      const s = await factory();
+      s.registerVariable('t', 'float', 0);
+      s.setVariable('t', 1);
+      const start = Date.now();
+      while (Date.now() - start < 20) {
+        // compute without writes or yields
+      }
+      await Promise.resolve(); // a microtask checkpoint, but no timer phase
+      s.setVariable('t', 2);
+      expect(s.listVariables()[0]?.lastUpdatedAt).toBeGreaterThanOrEqual(start + 20);
+    });
+
     it('refreshes the time within 1,024 writes even in a synchronous loop that starves timers', async () => {
       const s = await factory();
       s.registerVariable('t', 'float', 0);
