@@ -2,6 +2,7 @@
 // live in a wasm table of its own; everything else is the shared Store.
 
 import { StateError } from './errors.js';
+import { NumericTable } from './numeric-table.js';
 import type { WasmStateStats } from './provider.js';
 import { type InitOptions, invalidArgument, parseInitOptions, Store } from './store.js';
 import { instantiateCore } from './wasm.js';
@@ -25,15 +26,14 @@ export class LocalState extends Store {
       });
     }
     core.refresh();
-    const state = new LocalState(sessionId, core);
+    const state = new LocalState(sessionId, new NumericTable(core));
     if (existingState !== undefined) state.importState(existingState);
     return state;
   }
 
   override stats(): WasmStateStats {
     const counters = super.stats();
-    const core = this.core;
-    if (core === undefined) throw new Error('localstate-wasm: LocalState without its wasm table');
+    const core = (this.table as NumericTable).core;
     const exports = core.exports;
     return {
       ...counters,

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { quote, StateError } from './errors.js';
+import { serialOf } from './ids.js';
 import { copyMetadata, type JsonValue, type Metadata, setOwn } from './metadata.js';
 import { parseConstraints, specOf, type TypeSpec, VARIABLE_TYPES, type VariableType, type VariableValue } from './types/index.js';
 
@@ -134,18 +135,6 @@ function zodWhy(error: z.ZodError): { where: string; message: string } {
   return { where: issue ? issue.path.map(String).join('.') : '', message: issue?.message ?? 'malformed' };
 }
 
-const SERIAL = /^(?:0|[1-9][0-9]{0,15})$/;
-
-/** The `<n>` of an id `var_<name>_<n>`, or undefined when the id is not of that form. */
-export function serialOf(id: string, name: string): number | undefined {
-  const prefix = `var_${name}_`;
-  if (!id.startsWith(prefix)) return undefined;
-  const digits = id.slice(prefix.length);
-  if (!SERIAL.test(digits)) return undefined;
-  const n = Number(digits);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
 function parseVariable(key: string, raw: unknown): ImportedVariable {
   const base = `variables.${key}`;
   const parsed = variableSchema.safeParse(raw);
@@ -180,7 +169,7 @@ function parseVariable(key: string, raw: unknown): ImportedVariable {
     constraints: parsedConstraints.constraints,
     rules: parsedConstraints.rules,
     metadata,
-    version: v.version,
+    version: v.version + 0, // -0 is a valid JSON integer; a version has no sign of zero
     createdAt: v.createdAt,
     lastUpdatedAt: v.lastUpdatedAt,
   };

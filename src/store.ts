@@ -1,15 +1,18 @@
-// The store shared by both backends: name index, ids, registration, batches,
-// export/import, refs. Backends differ only in where float, integer and
-// boolean values live: with a wasm Core (LocalState) they sit in the wasm
-// table, where every write is validated (type, min/max) and versioned, and
-// reads go straight to linear memory through a Float64Array view; without one
-// (JsLocalState) they sit on the JavaScript record like every other value.
+// The store shared by both backends: resolution, registration, batches,
+// export/import, refs, counters. Backends differ only in where float, integer
+// and boolean variables live. JsLocalState keeps every variable as a record in
+// a Map (ids and names as keys). LocalState gives the store a NumericTable:
+// its numeric variables live in the wasm table, where every write is
+// validated (type, min/max) and versioned, with no JavaScript object of their
+// own; they are addressed by a small integer *code* (see numeric-table.ts).
 
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { coarseNow } from './clock.js';
 import { type BatchItemError, describeValue, quote, StateError } from './errors.js';
+import { idOf } from './ids.js';
 import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from './metadata.js';
+import type { NumericTable } from './numeric-table.js';
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from './provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from './snapshot.js';
 import {
@@ -21,10 +24,8 @@ import {
   type VariableType,
   type VariableValue,
 } from './types/index.js';
-import type { Bounds } from './types/numeric.js';
-import { toCell } from './types/numeric.js';
-import { Cell, DEAD_HANDLE, NO_HANDLE, Variable } from './variable.js';
-import type { Core, CoreExports } from './wasm.js';
+import { type Bounds, toCell } from './types/numeric.js';
+import { Variable } from './variable.js';
 
 export interface InitOptions {
   /** Defaults to a random `session_<uuid>`. */
@@ -87,49 +88,46 @@ function zodMessage(error: z.ZodError): string {
   return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
 }
 
+/** A resolved variable: a JavaScript record, or the code of a numeric variable in the wasm table. */
+type Target = Variable | number;
+
 /** One validated write of a batch, waiting to be applied. */
 interface Staged {
-  readonly variable: Variable;
-  /** The f64 for wasm cells; the stored value for JavaScript-held ones. */
+  readonly target: Target;
+  /** The f64 for numeric codes; unused for records. */
   readonly cell: number;
+  /** The stored value for records; unused for numeric codes. */
   readonly stored: VariableValue;
 }
 
+/** Could this string be an id (`var_<name>_<n>`)? Names that could are resolved the slow, exact way. */
+const mayBeId = (identifier: string): boolean => identifier.charCodeAt(0) === 118 && identifier.startsWith('var_');
+
 export abstract class Store implements StateProvider<'sync'> {
   readonly sessionId: string;
-  /** @internal The wasm table for numeric values, or undefined when they live in JavaScript. */
-  readonly core: Core | undefined;
-  protected readonly backend: BackendName;
-  /** @internal Every id and every name → its variable; an id wins over an equal name. */
+  /** @internal The numeric variables in wasm (LocalState), or undefined (JsLocalState). */
+  readonly table: NumericTable | undefined;
+  /** @internal Records by id and by name; an id wins over an equal name. */
   readonly index = new Map<string, Variable>();
-  /** Names hidden because another variable's id is the same string (rare). */
+  /** Record names hidden because another record's id is the same string (rare). */
   private readonly shadowed = new Map<string, Variable>();
   /** @internal Counted here, not in wasm: a field increment costs less than a call. */
   totalOperations = 0;
   private totalUpdates = 0;
   private variableCount = 0;
   private nextSerial = 1;
-  private nextKey = 0;
-  private closed = false;
+  /** Registration order across records and numeric variables, for listVariables and exports. */
+  private nextOrder = 1;
+  /** @internal */
+  closed = false;
   private readonly createdAt = coarseNow();
   private lastImport: Readonly<Record<string, JsonValue>> | undefined;
-  // One fixed call site per hot export (V8 inlines the JS-to-wasm wrapper there).
-  private readonly setAt: CoreExports['ls_set_at'];
-  private readonly checkAt: CoreExports['ls_check_at'];
-  private readonly statusOk: number;
-  private readonly typeTags: Readonly<Record<string, number>>;
+  private readonly backend: BackendName;
 
-  protected constructor(sessionId: string | undefined, core: Core | undefined) {
-    this.core = core;
-    this.backend = core === undefined ? 'js' : 'wasm';
+  protected constructor(sessionId: string | undefined, table: NumericTable | undefined) {
+    this.table = table;
+    this.backend = table === undefined ? 'js' : 'wasm';
     this.sessionId = sessionId ?? `session_${randomUUID()}`;
-    // Without a table these are never called: every variable is JavaScript-held.
-    this.setAt = core?.exports.ls_set_at ?? unreachableCall;
-    this.checkAt = core?.exports.ls_check_at ?? unreachableCall;
-    this.statusOk = core?.constants.STATUS_OK ?? 0;
-    this.typeTags = core
-      ? { float: core.constants.TYPE_FLOAT, integer: core.constants.TYPE_INTEGER, boolean: core.constants.TYPE_BOOLEAN }
-      : {};
   }
 
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
@@ -155,34 +153,55 @@ export abstract class Store implements StateProvider<'sync'> {
     const violation = spec.violation(value, rules);
     if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
     const now = coarseNow();
-    const id = this.nextId(name);
-    this.add(id, name, spec, constraints, rules, metadata, value, 0, now, now);
+    const serial = this.nextFreeSerial(name);
+    this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
     this.totalOperations++;
-    return id;
+    return idOf(name, serial);
   }
 
   getVariable(identifier: string): VariableValue {
-    const variable = this.index.get(identifier);
-    if (variable === undefined) throw this.missing(identifier);
+    const table = this.table;
+    if (table !== undefined) {
+      const code = table.byName.get(identifier);
+      if (code !== undefined && !mayBeId(identifier)) {
+        this.totalOperations++;
+        return table.read(code);
+      }
+    }
+    const target = this.resolve(identifier);
+    if (target === undefined) throw this.missing(identifier);
     this.totalOperations++;
-    return this.valueOf(variable);
+    return this.valueOf(target);
   }
 
   setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    const variable = this.index.get(identifier);
-    if (variable === undefined) throw this.missing(identifier);
-    this.write(variable, value, metadata);
+    const table = this.table;
+    if (table !== undefined) {
+      const code = table.byName.get(identifier);
+      if (code !== undefined && !mayBeId(identifier)) {
+        this.writeNumeric(table, code, value, metadata);
+        return;
+      }
+    }
+    const target = this.resolve(identifier);
+    if (target === undefined) throw this.missing(identifier);
+    this.write(target, value, metadata);
   }
 
   getVariables(identifiers: readonly string[]): Record<string, VariableValue> {
     this.assertOpen();
     if (!Array.isArray(identifiers)) throw invalidArgument('getVariables: identifiers must be an array of strings');
     const result: Record<string, VariableValue> = {};
+    const table = this.table;
     for (const identifier of identifiers) {
-      const variable = this.index.get(identifier);
-      if (variable !== undefined) setOwn(result, identifier, this.valueOf(variable));
-      else if (typeof identifier !== 'string')
-        throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
+      const code = table?.byName.get(identifier);
+      if (code !== undefined && !mayBeId(identifier)) {
+        setOwn(result, identifier, (table as NumericTable).read(code));
+        continue;
+      }
+      if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
+      const target = this.resolve(identifier);
+      if (target !== undefined) setOwn(result, identifier, this.valueOf(target));
     }
     this.totalOperations += identifiers.length;
     return result;
@@ -196,10 +215,10 @@ export abstract class Store implements StateProvider<'sync'> {
     const errors: Record<string, BatchItemError> = Object.create(null);
     let failures = 0;
     for (const [identifier, value] of pairs) {
-      const variable = this.index.get(identifier);
       try {
-        if (variable === undefined) throw this.missing(identifier);
-        staged.push(this.stage(variable, value));
+        const target = this.resolve(identifier);
+        if (target === undefined) throw this.missing(identifier);
+        staged.push(this.stage(target, value));
       } catch (error) {
         if (!(error instanceof StateError)) throw error;
         errors[identifier] = Object.freeze({ code: error.code, message: error.message });
@@ -222,46 +241,50 @@ export abstract class Store implements StateProvider<'sync'> {
 
   listVariables(): VariableInfo[] {
     this.assertOpen();
-    const result: VariableInfo[] = [];
-    for (const variable of this.variablesInOrder()) result.push(this.infoOf(variable));
-    return result;
+    return this.targetsInOrder().map((target) => this.infoOf(target));
   }
 
   deleteVariable(identifier: string): void {
-    const variable = this.index.get(identifier);
-    if (variable === undefined) throw this.missing(identifier);
-    this.unlink(variable);
-    if (variable.cell !== Cell.Js) (this.core as Core).exports.ls_delete(variable.key);
-    variable.handle = DEAD_HANDLE;
+    const target = this.resolve(identifier);
+    if (target === undefined) throw this.missing(identifier);
+    if (typeof target === 'number') (this.table as NumericTable).remove(target);
+    else this.unlink(target);
     this.variableCount--;
     this.totalOperations++;
   }
 
   /** A handle for hot loops: resolves once, then reads and writes without a name lookup. */
   ref<T extends VariableValue = VariableValue>(identifier: string): VariableRef<T> {
-    const variable = this.index.get(identifier);
-    if (variable === undefined) throw this.missing(identifier);
-    if (variable.cell === Cell.Number) return new NumberRef(this, variable) as unknown as VariableRef<T>;
-    if (variable.cell === Cell.Boolean) return new BooleanRef(this, variable) as unknown as VariableRef<T>;
-    return new ValueRef(this, variable) as unknown as VariableRef<T>;
+    const target = this.resolve(identifier);
+    if (target === undefined) throw this.missing(identifier);
+    if (typeof target === 'number') {
+      const table = this.table as NumericTable;
+      const Ref = (target & 1) === 1 ? BooleanRef : NumberRef;
+      return new Ref(this, table, target, table.serial(target)) as unknown as VariableRef<T>;
+    }
+    return new RecordRef(this, target) as unknown as VariableRef<T>;
   }
 
   exportState(): StateSnapshot {
     this.assertOpen();
-    const items: ExportItem[] = [];
-    for (const variable of this.variablesInOrder()) {
-      items.push({
-        id: variable.id,
-        name: variable.name,
-        spec: variable.spec,
-        value: this.valueOf(variable),
-        constraints: variable.constraints,
-        metadata: variable.metadata,
-        version: this.versionOf(variable),
-        createdAt: variable.createdAt,
-        lastUpdatedAt: this.updatedAtOf(variable),
-      });
-    }
+    const items = this.targetsInOrder().map((target): ExportItem => {
+      if (typeof target !== 'number') {
+        const { id, name, spec, value, constraints, metadata, version, createdAt, lastUpdatedAt } = target;
+        return { id, name, spec, value, constraints, metadata, version, createdAt, lastUpdatedAt };
+      }
+      const table = this.table as NumericTable;
+      return {
+        id: table.id(target),
+        name: table.name(target),
+        spec: table.spec(target),
+        value: table.read(target),
+        constraints: table.constraints(target),
+        metadata: table.metadata(target),
+        version: table.version(target),
+        createdAt: table.createdAt(target),
+        lastUpdatedAt: table.updatedAt(target),
+      };
+    });
     return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters());
   }
 
@@ -271,7 +294,7 @@ export abstract class Store implements StateProvider<'sync'> {
     const incoming = parseSnapshot(snapshot);
     for (const item of incoming) {
       for (const taken of [item.name, item.id]) {
-        if (this.index.has(taken) || this.shadowed.has(taken)) {
+        if (this.nameTaken(taken) || this.resolve(taken) !== undefined) {
           throw new StateError(
             'already_exists',
             `importState: ${quote(taken)} (variable ${quote(item.name)}) already exists in this store`,
@@ -283,26 +306,14 @@ export abstract class Store implements StateProvider<'sync'> {
         }
       }
     }
-    if (this.core !== undefined) {
+    if (this.table !== undefined) {
       const numeric = incoming.reduce((n, item) => n + (item.spec.numeric ? 1 : 0), 0);
       // Reserve first, so no insert below can fail halfway for lack of memory.
-      const status = this.core.exports.ls_reserve(numeric);
-      this.core.refresh();
-      if (status !== this.statusOk) throw this.statusError(status, `importState of ${incoming.length} variables`);
+      const status = this.table.reserve(numeric);
+      if (status !== this.table.statusOk) throw this.statusError(status, `importState of ${incoming.length} variables`);
     }
     for (const item of incoming) {
-      this.add(
-        item.id,
-        item.name,
-        item.spec,
-        item.constraints,
-        item.rules,
-        item.metadata,
-        item.value,
-        item.version,
-        item.createdAt,
-        item.lastUpdatedAt,
-      );
+      this.add(item);
       if (item.serial >= this.nextSerial) this.nextSerial = item.serial + 1;
     }
     this.lastImport = { sessionId: (snapshot as StateSnapshot).sessionId, variables: incoming.length, at: coarseNow() };
@@ -321,95 +332,106 @@ export abstract class Store implements StateProvider<'sync'> {
     return this.counters();
   }
 
-  private counters(): StateStats & Record<string, number> {
-    return { variableCount: this.variableCount, totalOperations: this.totalOperations, totalUpdates: this.totalUpdates };
-  }
-
   /** Ends the store: every later call (refs included) throws `closed`. Idempotent. */
   cleanup(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const variable of this.index.values()) variable.handle = DEAD_HANDLE;
-    for (const variable of this.shadowed.values()) variable.handle = DEAD_HANDLE;
+    for (const variable of this.index.values()) variable.live = false;
+    for (const variable of this.shadowed.values()) variable.live = false;
     this.index.clear();
     this.shadowed.clear();
+    this.table?.clear();
   }
 
   // ─── internals ───────────────────────────────────────────────────────────
 
-  /** @internal */
-  valueOf(variable: Variable): VariableValue {
-    if (variable.cell === Cell.Js) return variable.value;
-    const core = this.core as Core;
-    const cell = core.f64[core.entriesBase64 + variable.handle * core.stride + core.valueOffset] as number;
-    return variable.cell === Cell.Number ? cell : cell === 1;
+  /** @internal The variable an identifier names: an id first (record or numeric), then a name. */
+  resolve(identifier: string): Target | undefined {
+    if (typeof identifier !== 'string') return undefined; // reported by missing() as invalid_argument
+    const record = this.index.get(identifier);
+    if (record !== undefined && record.id === identifier) return record;
+    const table = this.table;
+    if (table !== undefined) {
+      const byId = table.findId(identifier);
+      if (byId !== undefined) return byId;
+    }
+    if (record !== undefined) return record;
+    return table?.byName.get(identifier);
+  }
+
+  private valueOf(target: Target): VariableValue {
+    return typeof target === 'number' ? (this.table as NumericTable).read(target) : target.value;
   }
 
   /** @internal */
-  versionOf(variable: Variable): number {
-    if (variable.cell === Cell.Js) return variable.version;
-    const core = this.core as Core;
-    return core.f64[core.entriesBase64 + variable.handle * core.stride + core.versionOffset] as number;
-  }
-
-  private updatedAtOf(variable: Variable): number {
-    if (variable.cell === Cell.Js) return variable.lastUpdatedAt;
-    const core = this.core as Core;
-    return core.f64[core.entriesBase64 + variable.handle * core.stride + core.updatedAtOffset] as number;
+  versionOf(target: Target): number {
+    return typeof target === 'number' ? (this.table as NumericTable).version(target) : target.version;
   }
 
   /** @internal One validated, versioned write; a failure changes nothing. */
-  write(variable: Variable, value: unknown, metadata: unknown): void {
-    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(variable.name)}`);
-    if (variable.cell !== Cell.Js) {
-      const cell = typeof value === 'number' ? value : this.cellOf(variable, value);
-      const status = this.setAt(variable.handle, cell, coarseNow());
-      if (status !== this.statusOk) throw this.rejection(variable, status, value);
-    } else {
-      const stored = this.storedOf(variable, value);
-      variable.value = stored;
-      variable.version++;
-      variable.lastUpdatedAt = coarseNow();
+  write(target: Target, value: unknown, metadata: unknown): void {
+    if (typeof target === 'number') {
+      this.writeNumeric(this.table as NumericTable, target, value, metadata);
+      return;
     }
-    if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(target.name)}`);
+    target.value = this.storedOf(target, value);
+    target.version++;
+    target.lastUpdatedAt = coarseNow();
+    if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
+    this.totalOperations++;
+    this.totalUpdates++;
+  }
+
+  /** @internal The hot write: the value goes to wasm, which checks type and bounds and bumps the version. */
+  writeNumeric(table: NumericTable, code: number, value: unknown, metadata: unknown): void {
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
+    const cell = typeof value === 'number' ? value : this.cellOf(table, code, value);
+    const status = table.setAt(code >>> 1, cell, coarseNow());
+    if (status !== table.statusOk) throw this.rejection(table, code, status, value);
+    if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
   }
 
   /** Validates a batch item without changing anything. */
-  private stage(variable: Variable, value: unknown): Staged {
-    if (variable.cell !== Cell.Js) {
-      const cell = typeof value === 'number' ? value : this.cellOf(variable, value);
-      const status = this.checkAt(variable.handle, cell);
-      if (status !== this.statusOk) throw this.rejection(variable, status, value);
-      return { variable, cell, stored: cell };
+  private stage(target: Target, value: unknown): Staged {
+    if (typeof target === 'number') {
+      const table = this.table as NumericTable;
+      const cell = typeof value === 'number' ? value : this.cellOf(table, target, value);
+      const status = table.checkAt(target >>> 1, cell);
+      if (status !== table.statusOk) throw this.rejection(table, target, status, value);
+      return { target, cell, stored: cell };
     }
-    return { variable, cell: 0, stored: this.storedOf(variable, value) };
+    return { target, cell: 0, stored: this.storedOf(target, value) };
   }
 
   private apply(item: Staged, now: number, extra: Metadata | undefined): void {
-    const variable = item.variable;
-    if (variable.cell !== Cell.Js) {
-      const status = this.setAt(variable.handle, item.cell, now);
+    const target = item.target;
+    if (typeof target === 'number') {
+      const table = this.table as NumericTable;
+      const status = table.setAt(target >>> 1, item.cell, now);
       // Staging checked this exact write; a failure here is a bug, not bad input.
-      if (status !== this.statusOk)
-        throw new Error(`localstate-wasm: staged write to ${quote(variable.name)} failed with status ${status}`);
-    } else {
-      variable.value = item.stored;
-      variable.version++;
-      variable.lastUpdatedAt = now;
+      if (status !== table.statusOk)
+        throw new Error(`localstate-wasm: staged write to ${quote(table.name(target))} failed with status ${status}`);
+      if (extra !== undefined) table.setMetadata(target, mergeMetadata(table.metadata(target), extra));
+      return;
     }
-    if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
+    target.value = item.stored;
+    target.version++;
+    target.lastUpdatedAt = now;
+    if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
   }
 
-  /** The f64 for a non-number input to a wasm cell ('NaN', true, 'false', …), or `invalid_value`. */
-  private cellOf(variable: Variable, value: unknown): number {
-    const coerced = variable.spec.coerce(value);
-    if (coerced === undefined) throw invalidValue(variable.name, variable.spec, value);
+  /** The f64 for a non-number input to a numeric variable ('NaN', true, 'false', …), or `invalid_value`. */
+  private cellOf(table: NumericTable, code: number, value: unknown): number {
+    const spec = table.spec(code);
+    const coerced = spec.coerce(value);
+    if (coerced === undefined) throw invalidValue(table.name(code), spec, value);
     return toCell(coerced);
   }
 
-  /** The stored form of a JavaScript-held value, checked against type, constraints and the version limit. */
+  /** The stored form of a record's value, checked against type, constraints and the version limit. */
   private storedOf(variable: Variable, value: unknown): VariableValue {
     const stored = variable.spec.coerce(value);
     if (stored === undefined) throw invalidValue(variable.name, variable.spec, value);
@@ -419,26 +441,26 @@ export abstract class Store implements StateProvider<'sync'> {
     return stored;
   }
 
-  /** Turns a wasm status for a write to `variable` into the error the user sees. */
-  private rejection(variable: Variable, status: number, input: unknown): StateError {
-    const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_VERSION_LIMIT } = (this.core as Core).constants;
-    if (status === STATUS_INVALID_VALUE) return invalidValue(variable.name, variable.spec, input);
-    if (status === STATUS_VERSION_LIMIT) return versionLimit(variable.name, input);
+  /** Turns a wasm status for a write to a numeric variable into the error the user sees. */
+  private rejection(table: NumericTable, code: number, status: number, input: unknown): StateError {
+    const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_VERSION_LIMIT } = table.core.constants;
+    const name = table.name(code);
+    if (status === STATUS_INVALID_VALUE) return invalidValue(name, table.spec(code), input);
+    if (status === STATUS_VERSION_LIMIT) return versionLimit(name, input);
     if (status === STATUS_BELOW_MIN || status === STATUS_ABOVE_MAX) {
-      const bounds = (variable.rules as Bounds | undefined) ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
+      const bounds = table.bounds(code);
       const violation =
         status === STATUS_BELOW_MIN ? { rule: 'min', expected: `>= ${bounds.min}` } : { rule: 'max', expected: `<= ${bounds.max}` };
-      return constraintViolation(variable.name, violation, input);
+      return constraintViolation(name, violation, input);
     }
-    return this.statusError(status, `write to ${quote(variable.name)}`);
+    return this.statusError(status, `write to ${quote(name)}`);
   }
 
   private statusError(status: number, what: string): StateError {
-    const c = (this.core as Core).constants;
+    const c = (this.table as NumericTable).core.constants;
     if (status === c.STATUS_OUT_OF_MEMORY) {
       return new StateError('out_of_memory', `${what}: the wasm table cannot grow within maxMemoryBytes`, { rule: 'maxMemoryBytes' });
     }
-    if (status === c.STATUS_NOT_FOUND) return new StateError('not_found', `${what}: no such entry in the wasm table`);
     return invalidArgument(`${what}: wasm status ${status}`);
   }
 
@@ -452,9 +474,9 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   /** @internal The error for a ref whose variable is gone. */
-  staleRef(variable: Variable): StateError {
+  staleRef(name: string, id: string): StateError {
     if (this.closed) return closedError();
-    return new StateError('not_found', `Variable ${quote(variable.name)} (${variable.id}) was deleted`, { variable: variable.name });
+    return new StateError('not_found', `Variable ${quote(name)} (${id}) was deleted`, { variable: name });
   }
 
   private assertOpen(): void {
@@ -463,66 +485,54 @@ export abstract class Store implements StateProvider<'sync'> {
 
   private nameTaken(name: string): boolean {
     const holder = this.index.get(name);
-    return (holder !== undefined && holder.name === name) || this.shadowed.has(name);
+    return (holder !== undefined && holder.name === name) || this.shadowed.has(name) || this.table?.byName.has(name) === true;
   }
 
-  /** The next `var_<name>_<n>`; skips any string already used as an id or a name. */
-  private nextId(name: string): string {
+  /** The next serial whose id `var_<name>_<n>` is not already some variable's name (so no id shadows a name). */
+  private nextFreeSerial(name: string): number {
     for (;;) {
-      const id = `var_${name}_${this.nextSerial++}`;
-      if (!this.index.has(id) && !this.shadowed.has(id)) return id;
+      const serial = this.nextSerial++;
+      if (!this.nameTaken(idOf(name, serial))) return serial;
     }
   }
 
-  /** Creates the record (and the wasm entry for numeric types) and indexes it. */
-  private add(
-    id: string,
-    name: string,
-    spec: TypeSpec,
-    constraints: unknown,
-    rules: unknown,
-    metadata: Metadata,
-    value: VariableValue,
-    version: number,
-    createdAt: number,
-    updatedAt: number,
-  ): void {
-    let variable: Variable;
-    if (spec.numeric && this.core !== undefined) {
-      const bounds = (rules as Bounds | undefined) ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY };
-      const cell = spec.type === 'boolean' ? Cell.Boolean : Cell.Number;
-      const [handle, key] = this.insertCell(this.typeTags[spec.type] as number, toCell(value), bounds, version, updatedAt, name);
-      variable = new Variable(id, name, spec, constraints, rules, metadata, createdAt, cell, handle, key, 0, 0, 0);
+  /** Adds a validated variable: to the wasm table when it is numeric and there is one, else as a record. */
+  private add(item: {
+    readonly serial: number;
+    readonly name: string;
+    readonly spec: TypeSpec;
+    readonly constraints: unknown;
+    readonly rules: unknown;
+    readonly metadata: Metadata;
+    readonly value: VariableValue;
+    readonly version: number;
+    readonly createdAt: number;
+    readonly lastUpdatedAt: number;
+  }): void {
+    const order = this.nextOrder++;
+    if (item.spec.numeric && this.table !== undefined) {
+      const code = this.table.insert({
+        name: item.name,
+        spec: item.spec,
+        cell: toCell(item.value),
+        bounds: (item.rules as Bounds | undefined) ?? { min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY },
+        version: item.version,
+        createdAt: item.createdAt,
+        updatedAt: item.lastUpdatedAt,
+        serial: item.serial,
+        order,
+        metadata: item.metadata,
+      });
+      if (code < 0) throw this.statusError(-code, `registerVariable ${quote(item.name)}`);
     } else {
-      variable = new Variable(id, name, spec, constraints, rules, metadata, createdAt, Cell.Js, NO_HANDLE, 0, value, version, updatedAt);
+      const id = idOf(item.name, item.serial);
+      const { name, spec, constraints, rules, metadata, createdAt, value, version, lastUpdatedAt } = item;
+      this.link(new Variable(id, name, spec, constraints, rules, metadata, createdAt, order, value, version, lastUpdatedAt));
     }
-    this.link(variable);
     this.variableCount++;
   }
 
-  private insertCell(tag: number, cell: number, bounds: Bounds, version: number, updatedAt: number, name: string): [number, number] {
-    const core = this.core as Core;
-    const insert = core.exports.ls_insert;
-    const alreadyExists = -core.constants.STATUS_ALREADY_EXISTS;
-    for (;;) {
-      const key = this.nextKey;
-      // Keys are u32 and wrap; a key still in use is skipped below.
-      this.nextKey = (key + 1) >>> 0;
-      const result = insert(key, tag, cell, bounds.min, bounds.max, version, updatedAt);
-      core.refresh();
-      if (result >= 0) return [result, key];
-      if (result !== alreadyExists) {
-        const status = -result;
-        const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX } = core.constants;
-        if (status === STATUS_INVALID_VALUE || status === STATUS_BELOW_MIN || status === STATUS_ABOVE_MAX) {
-          throw new Error(`localstate-wasm: wasm refused ${quote(name)} that JavaScript validated (status ${status})`);
-        }
-        throw this.statusError(status, `registerVariable ${quote(name)}`);
-      }
-    }
-  }
-
-  /** Indexes id and name. An id wins over an equal name; the name is kept aside until the id goes. */
+  /** Indexes a record's id and name. An id wins over an equal name; the name is kept aside until the id goes. */
   private link(variable: Variable): void {
     const holder = this.index.get(variable.id);
     if (holder !== undefined) {
@@ -543,25 +553,63 @@ export abstract class Store implements StateProvider<'sync'> {
       this.shadowed.delete(variable.id);
       this.index.set(variable.id, hidden);
     }
+    variable.live = false;
   }
 
-  /** Live variables in registration order: the id keys of the index, which is insertion-ordered. */
-  private *variablesInOrder(): IterableIterator<Variable> {
-    for (const [key, variable] of this.index) if (key === variable.id) yield variable;
+  /** Every live variable in registration order: records (id keys of the index) merged with numeric codes. */
+  private targetsInOrder(): Target[] {
+    const records: Variable[] = [];
+    for (const [key, variable] of this.index) if (key === variable.id) records.push(variable);
+    const table = this.table;
+    if (table === undefined || table.byName.size === 0) return records;
+    const codes = [...table.byName.values()];
+    const merged: Target[] = [];
+    let r = 0;
+    let n = 0;
+    while (r < records.length || n < codes.length) {
+      const record = records[r];
+      const code = codes[n];
+      if (code === undefined || (record !== undefined && record.order < table.order(code))) {
+        merged.push(record as Variable);
+        r++;
+      } else {
+        merged.push(code);
+        n++;
+      }
+    }
+    return merged;
   }
 
-  private infoOf(variable: Variable): VariableInfo {
+  private infoOf(target: Target): VariableInfo {
+    if (typeof target === 'number') {
+      const table = this.table as NumericTable;
+      return {
+        id: table.id(target),
+        name: table.name(target),
+        type: table.typeOf(target),
+        value: table.read(target),
+        constraints: table.constraints(target),
+        metadata: table.metadata(target),
+        version: table.version(target),
+        createdAt: table.createdAt(target),
+        lastUpdatedAt: table.updatedAt(target),
+      };
+    }
     return {
-      id: variable.id,
-      name: variable.name,
-      type: variable.spec.type,
-      value: this.valueOf(variable),
-      constraints: variable.spec.copyConstraints(variable.constraints) as Record<string, unknown>,
-      metadata: variable.metadata,
-      version: this.versionOf(variable),
-      createdAt: variable.createdAt,
-      lastUpdatedAt: this.updatedAtOf(variable),
+      id: target.id,
+      name: target.name,
+      type: target.spec.type,
+      value: target.value,
+      constraints: target.spec.copyConstraints(target.constraints) as Record<string, unknown>,
+      metadata: target.metadata,
+      version: target.version,
+      createdAt: target.createdAt,
+      lastUpdatedAt: target.lastUpdatedAt,
     };
+  }
+
+  private counters(): StateStats & Record<string, number> {
+    return { variableCount: this.variableCount, totalOperations: this.totalOperations, totalUpdates: this.totalUpdates };
   }
 
   private sessionMetadata(): Record<string, JsonValue> {
@@ -576,12 +624,8 @@ function versionLimit(name: string, input: unknown): StateError {
   return constraintViolation(name, { rule: 'version', expected: `version is at its limit ${Number.MAX_SAFE_INTEGER}` }, input);
 }
 
-function unreachableCall(): never {
-  throw new Error('localstate-wasm: a wasm table call on a store without a table');
-}
-
 function closedError(): StateError {
-  return new StateError('closed', 'This LocalState was cleaned up; create a new one with LocalState.init()');
+  return new StateError('closed', 'This store was cleaned up; create a new one with init()');
 }
 
 function toPairs(updates: Updates): Array<[string, unknown]> {
@@ -600,11 +644,61 @@ function toPairs(updates: Updates): Array<[string, unknown]> {
   return Object.keys(record).map((key) => [key, record[key]]);
 }
 
-/** What every ref shares; subclasses differ only in how `get` reads. */
-abstract class RefBase<T extends VariableValue> implements VariableRef<T> {
+/** A ref to a numeric variable: its code and the serial it had, so a handle reused by another variable is never read. */
+abstract class NumericRef<T extends number | boolean> implements VariableRef<T> {
+  readonly id: string;
+  readonly name: string;
+  readonly type: VariableType;
   constructor(
     protected readonly store: Store,
-    protected readonly variable: Variable,
+    protected readonly table: NumericTable,
+    protected readonly code: number,
+    protected readonly serial: number,
+  ) {
+    this.name = table.name(code);
+    this.id = idOf(this.name, serial);
+    this.type = table.typeOf(code);
+  }
+  get version(): number {
+    if (!this.table.isLive(this.code, this.serial)) throw this.stale();
+    return this.table.version(this.code);
+  }
+  abstract get(): T;
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
+    if (this.table.serials[this.code >>> 1] !== this.serial) throw this.stale();
+    this.store.writeNumeric(this.table, this.code, value, metadata);
+  }
+  protected stale(): StateError {
+    return this.store.staleRef(this.name, this.id);
+  }
+}
+
+class NumberRef extends NumericRef<number> {
+  get(): number {
+    const table = this.table;
+    const handle = this.code >>> 1;
+    if (table.serials[handle] !== this.serial) throw this.stale();
+    this.store.totalOperations++;
+    const core = table.core;
+    return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] as number;
+  }
+}
+
+class BooleanRef extends NumericRef<boolean> {
+  get(): boolean {
+    const table = this.table;
+    const handle = this.code >>> 1;
+    if (table.serials[handle] !== this.serial) throw this.stale();
+    this.store.totalOperations++;
+    const core = table.core;
+    return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] === 1;
+  }
+}
+
+class RecordRef implements VariableRef {
+  constructor(
+    private readonly store: Store,
+    private readonly variable: Variable,
   ) {}
   get id(): string {
     return this.variable.id;
@@ -616,41 +710,20 @@ abstract class RefBase<T extends VariableValue> implements VariableRef<T> {
     return this.variable.spec.type;
   }
   get version(): number {
-    if (!this.variable.live) throw this.store.staleRef(this.variable);
-    return this.store.versionOf(this.variable);
+    if (!this.variable.live) throw this.stale();
+    return this.variable.version;
   }
-  abstract get(): T;
+  get(): VariableValue {
+    const variable = this.variable;
+    if (!variable.live) throw this.stale();
+    this.store.totalOperations++;
+    return variable.value;
+  }
   set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    if (!this.variable.live) throw this.store.staleRef(this.variable);
+    if (!this.variable.live) throw this.stale();
     this.store.write(this.variable, value, metadata);
   }
-}
-
-class NumberRef extends RefBase<number> {
-  get(): number {
-    const { variable, store } = this;
-    if (variable.handle < 0) throw store.staleRef(variable);
-    store.totalOperations++;
-    const core = store.core as Core;
-    return core.f64[core.entriesBase64 + variable.handle * core.stride + core.valueOffset] as number;
-  }
-}
-
-class BooleanRef extends RefBase<boolean> {
-  get(): boolean {
-    const { variable, store } = this;
-    if (variable.handle < 0) throw store.staleRef(variable);
-    store.totalOperations++;
-    const core = store.core as Core;
-    return core.f64[core.entriesBase64 + variable.handle * core.stride + core.valueOffset] === 1;
-  }
-}
-
-class ValueRef extends RefBase<VariableValue> {
-  get(): VariableValue {
-    const { variable, store } = this;
-    if (!variable.live) throw store.staleRef(variable);
-    store.totalOperations++;
-    return variable.value;
+  private stale(): StateError {
+    return this.store.staleRef(this.variable.name, this.variable.id);
   }
 }

@@ -1,0 +1,214 @@
+// The numeric variables of a LocalState: float, integer and boolean values in
+// the wasm table, described by nothing more than a name → code entry in a Map
+// and a few typed side tables. No JavaScript object per variable: that is
+// what makes a wasm-held variable cheap in memory and a read one Map lookup
+// plus one Float64Array load.
+//
+// A variable's *code* is `handle << 1 | isBoolean`: one small integer that
+// says where the value is and how to hand it out.
+
+import { idOf, parseId } from './ids.js';
+import { EMPTY_METADATA, type Metadata } from './metadata.js';
+import type { TypeSpec, VariableType, VariableValue } from './types/index.js';
+import type { Bounds } from './types/numeric.js';
+import { booleanSpec, floatSpec, integerSpec } from './types/numeric.js';
+import type { Core, CoreExports } from './wasm.js';
+
+export const handleOf = (code: number): number => code >>> 1;
+const isBooleanCode = (code: number): boolean => (code & 1) === 1;
+
+/** One new numeric variable, as registration or import describes it. */
+export interface NumericEntry {
+  readonly name: string;
+  readonly spec: TypeSpec;
+  readonly cell: number;
+  readonly bounds: Bounds;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly serial: number;
+  readonly order: number;
+  readonly metadata: Metadata;
+}
+
+const INITIAL_SIDE_CAPACITY = 16;
+
+export class NumericTable {
+  readonly core: Core;
+  /** Name → code of every live numeric variable, in registration order. */
+  readonly byName = new Map<string, number>();
+  /** Handle → serial (the `<n>` of its id); 0 for a free handle. Refs compare against it. */
+  serials = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private orders = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private created = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private names: Array<string | undefined> = [];
+  /** Only variables with metadata have an entry: most numeric variables have none. */
+  private readonly metadataByHandle = new Map<number, Metadata>();
+  private nextKey = 0;
+  // One fixed call site per hot export (V8 inlines the JS-to-wasm wrapper there).
+  readonly setAt: CoreExports['ls_set_at'];
+  readonly checkAt: CoreExports['ls_check_at'];
+  readonly statusOk: number;
+  private readonly tags: Readonly<Record<string, number>>;
+  private readonly specsByTag: ReadonlyMap<number, TypeSpec>;
+
+  constructor(core: Core) {
+    this.core = core;
+    this.setAt = core.exports.ls_set_at;
+    this.checkAt = core.exports.ls_check_at;
+    this.statusOk = core.constants.STATUS_OK;
+    const { TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN } = core.constants;
+    this.tags = { float: TYPE_FLOAT, integer: TYPE_INTEGER, boolean: TYPE_BOOLEAN };
+    this.specsByTag = new Map<number, TypeSpec>([
+      [TYPE_FLOAT, floatSpec as TypeSpec],
+      [TYPE_INTEGER, integerSpec as TypeSpec],
+      [TYPE_BOOLEAN, booleanSpec as TypeSpec],
+    ]);
+  }
+
+  /** The value of a live code: a Float64Array load. */
+  read(code: number): VariableValue {
+    const core = this.core;
+    const cell = core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.valueOffset] as number;
+    return (code & 1) === 1 ? cell === 1 : cell;
+  }
+
+  version(code: number): number {
+    const core = this.core;
+    return core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.versionOffset] as number;
+  }
+
+  updatedAt(code: number): number {
+    const core = this.core;
+    return core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.updatedAtOffset] as number;
+  }
+
+  /** The code of the live variable whose id is `id`, if any. Ids are not stored: they are parsed. */
+  findId(id: string): number | undefined {
+    const parsed = parseId(id);
+    if (parsed === undefined) return undefined;
+    const code = this.byName.get(parsed.name);
+    return code !== undefined && this.serials[code >>> 1] === parsed.serial ? code : undefined;
+  }
+
+  isLive(code: number, serial: number): boolean {
+    return this.serials[code >>> 1] === serial;
+  }
+
+  name(code: number): string {
+    return this.names[code >>> 1] as string;
+  }
+
+  serial(code: number): number {
+    return this.serials[code >>> 1] as number;
+  }
+
+  id(code: number): string {
+    return idOf(this.name(code), this.serial(code));
+  }
+
+  order(code: number): number {
+    return this.orders[code >>> 1] as number;
+  }
+
+  createdAt(code: number): number {
+    return this.created[code >>> 1] as number;
+  }
+
+  spec(code: number): TypeSpec {
+    return this.specsByTag.get(this.core.exports.ls_type_at(code >>> 1)) as TypeSpec;
+  }
+
+  bounds(code: number): Bounds {
+    const exports = this.core.exports;
+    return { min: exports.ls_min_at(code >>> 1), max: exports.ls_max_at(code >>> 1) };
+  }
+
+  /** The constraints as given: an open bound was never given (constraints must be finite). */
+  constraints(code: number): Record<string, number> {
+    if (isBooleanCode(code)) return {};
+    const { min, max } = this.bounds(code);
+    const constraints: Record<string, number> = {};
+    if (min !== Number.NEGATIVE_INFINITY) constraints.min = min;
+    if (max !== Number.POSITIVE_INFINITY) constraints.max = max;
+    return constraints;
+  }
+
+  metadata(code: number): Metadata {
+    return this.metadataByHandle.get(code >>> 1) ?? EMPTY_METADATA;
+  }
+
+  setMetadata(code: number, metadata: Metadata): void {
+    if (metadata === EMPTY_METADATA) this.metadataByHandle.delete(code >>> 1);
+    else this.metadataByHandle.set(code >>> 1, metadata);
+  }
+
+  /** Adds a variable; returns its code, or a negated wasm status. May grow memory (the view is refreshed). */
+  insert(entry: NumericEntry): number {
+    const core = this.core;
+    const insert = core.exports.ls_insert;
+    const alreadyExists = -core.constants.STATUS_ALREADY_EXISTS;
+    const tag = this.tags[entry.spec.type] as number;
+    let handle: number;
+    for (;;) {
+      const key = this.nextKey;
+      // Keys are u32 and wrap; a key still in use is skipped.
+      this.nextKey = (key + 1) >>> 0;
+      handle = insert(key, tag, entry.cell, entry.bounds.min, entry.bounds.max, entry.version, entry.updatedAt);
+      core.refresh();
+      if (handle !== alreadyExists) break;
+    }
+    if (handle < 0) return handle;
+    if (handle >= this.serials.length) this.growSideTables(handle + 1);
+    this.serials[handle] = entry.serial;
+    this.orders[handle] = entry.order;
+    this.created[handle] = entry.createdAt;
+    this.names[handle] = entry.name;
+    const code = (handle << 1) | (entry.spec.type === 'boolean' ? 1 : 0);
+    this.setMetadata(code, entry.metadata);
+    this.byName.set(entry.name, code);
+    return code;
+  }
+
+  remove(code: number): void {
+    const handle = code >>> 1;
+    const exports = this.core.exports;
+    exports.ls_delete(exports.ls_key_at(handle));
+    this.byName.delete(this.names[handle] as string);
+    this.names[handle] = undefined;
+    this.serials[handle] = 0;
+    this.metadataByHandle.delete(handle);
+  }
+
+  /** Makes room for `additional` inserts; returns a wasm status. May grow memory. */
+  reserve(additional: number): number {
+    const status = this.core.exports.ls_reserve(additional);
+    this.core.refresh();
+    return status;
+  }
+
+  /** Forgets every variable: refs then read as deleted. The wasm memory goes with the store. */
+  clear(): void {
+    this.serials.fill(0);
+    this.byName.clear();
+    this.metadataByHandle.clear();
+    this.names = [];
+  }
+
+  typeOf(code: number): VariableType {
+    return this.spec(code).type;
+  }
+
+  private growSideTables(needed: number): void {
+    let size = this.serials.length;
+    while (size < needed) size *= 2;
+    const grow = (old: Float64Array) => {
+      const next = new Float64Array(size);
+      next.set(old);
+      return next;
+    };
+    this.serials = grow(this.serials);
+    this.orders = grow(this.orders);
+    this.created = grow(this.created);
+  }
+}
