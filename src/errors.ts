@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'batch_failed',
   'out_of_memory',
   'closed',
+  'watch_loop',
 ] as const;
 
 export type StateErrorCode = (typeof ERROR_CODES)[number];

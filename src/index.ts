@@ -30,3 +30,4 @@ export {
   type VariableValue,
 } from './types/index.js';
 export { CORE_WASM_URL, type CoreExports } from './wasm.js';
+export { MAX_DELIVERY_ROUNDS, type Watch, type WatchEvent, type WatchEventKind, type WatcherInfo, type WatchOptions } from './watch.js';

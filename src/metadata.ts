@@ -37,7 +37,7 @@ function copyJson(value: unknown, context: string, path: string, depth: number, 
       return value;
     case 'number':
       if (!Number.isFinite(value)) fail(context, path, `is ${value}, which JSON cannot represent`);
-      return value;
+      return value + 0; // JSON has no -0: store what an export will carry
     case 'object':
       break;
     default:

@@ -13,6 +13,7 @@ import type { TypeSpec, VariableType, VariableValue } from './types/index.js';
 import type { Bounds } from './types/numeric.js';
 import { booleanSpec, floatSpec, integerSpec } from './types/numeric.js';
 import type { Core, CoreExports } from './wasm.js';
+import type { Subscription } from './watch.js';
 
 export const handleOf = (code: number): number => code >>> 1;
 const isBooleanCode = (code: number): boolean => (code & 1) === 1;
@@ -37,11 +38,16 @@ export class NumericTable {
   readonly core: Core;
   /** Name → code of every live numeric variable, in registration order. */
   readonly byName = new Map<string, number>();
-  /** Handle → serial (the `<n>` of its id); 0 for a free handle. Refs compare against it. */
+  /** Handle → serial (the `<n>` of its id); 0 for a free handle. */
   serials = new Float64Array(INITIAL_SIDE_CAPACITY);
-  private orders = new Float64Array(INITIAL_SIDE_CAPACITY);
+  /** Handle → registration order, unique per insertion and never reused; 0 for a free handle. Refs compare against it. */
+  orders = new Float64Array(INITIAL_SIDE_CAPACITY);
   private created = new Float64Array(INITIAL_SIDE_CAPACITY);
   private names: Array<string | undefined> = [];
+  /** Handle → 1 while someone watches it: the only cost watching adds to an unwatched write. */
+  watched = new Uint8Array(INITIAL_SIDE_CAPACITY);
+  /** Watchers of watched handles, in registration order. */
+  readonly subscriptions = new Map<number, Subscription[]>();
   /** Only variables with metadata have an entry: most numeric variables have none. */
   private readonly metadataByHandle = new Map<number, Metadata>();
   private nextKey = 0;
@@ -91,8 +97,12 @@ export class NumericTable {
     return code !== undefined && this.serials[code >>> 1] === parsed.serial ? code : undefined;
   }
 
-  isLive(code: number, serial: number): boolean {
-    return this.serials[code >>> 1] === serial;
+  /**
+   * Whether `code` still holds the insertion whose order was `order`. Serials cannot tell: a deleted
+   * variable re-imported under the same id gets the same serial, and maybe the same handle.
+   */
+  isLive(code: number, order: number): boolean {
+    return this.orders[code >>> 1] === order;
   }
 
   name(code: number): string {
@@ -177,7 +187,10 @@ export class NumericTable {
     this.byName.delete(this.names[handle] as string);
     this.names[handle] = undefined;
     this.serials[handle] = 0;
+    this.orders[handle] = 0;
     this.metadataByHandle.delete(handle);
+    this.watched[handle] = 0;
+    this.subscriptions.delete(handle);
   }
 
   /** Makes room for `additional` inserts; returns a wasm status. May grow memory. */
@@ -190,6 +203,9 @@ export class NumericTable {
   /** Forgets every variable: refs then read as deleted. The wasm memory goes with the store. */
   clear(): void {
     this.serials.fill(0);
+    this.orders.fill(0);
+    this.watched.fill(0);
+    this.subscriptions.clear();
     this.byName.clear();
     this.metadataByHandle.clear();
     this.names = [];
@@ -210,5 +226,8 @@ export class NumericTable {
     this.serials = grow(this.serials);
     this.orders = grow(this.orders);
     this.created = grow(this.created);
+    const watched = new Uint8Array(size);
+    watched.set(this.watched);
+    this.watched = watched;
   }
 }

@@ -5,6 +5,7 @@
 import type { Metadata } from './metadata.js';
 import type { StateSnapshot } from './snapshot.js';
 import type { VariableType, VariableValue } from './types/index.js';
+import type { Watch, WatchEvent, WatcherInfo, WatchOptions } from './watch.js';
 
 export type Mode = 'sync' | 'async';
 /** `T` for a synchronous backend, `Promise<T>` for an asynchronous one, either when unknown. */
@@ -89,4 +90,8 @@ export interface StateProvider<M extends Mode = Mode> {
   requiresBridge(): boolean;
   stats(): Result<M, StateStats>;
   cleanup(): Result<M, void>;
+  /** Optional: backends that stream changes (capabilities().streaming) implement these. */
+  watchVariables?(identifiers: readonly string[], callback: (event: WatchEvent) => void, options?: WatchOptions): Result<M, Watch>;
+  unwatchVariables?(watch: Watch | string): Result<M, void>;
+  listWatchers?(): Result<M, WatcherInfo[]>;
 }

@@ -26,6 +26,17 @@ import {
 } from './types/index.js';
 import { type Bounds, toCell } from './types/numeric.js';
 import { Variable } from './variable.js';
+import {
+  type Change,
+  Dispatcher,
+  type Subscription,
+  type Watch,
+  type WatchEvent,
+  type WatchEventKind,
+  Watcher,
+  type WatcherInfo,
+  type WatchOptions,
+} from './watch.js';
 
 export interface InitOptions {
   /** Defaults to a random `session_<uuid>`. */
@@ -65,6 +76,14 @@ export function parseInitOptions(options: InitOptions, who: string): InitOptions
   return parsed.data as InitOptions;
 }
 
+const aFunction = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'expected a function');
+const watchOptionsSchema = z.strictObject({
+  includeInitial: z.boolean().optional(),
+  filter: aFunction.optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+  onError: aFunction.optional(),
+});
+
 const registerOptionsSchema = z.strictObject({
   constraints: z.unknown().optional(),
   description: z.unknown().optional(),
@@ -73,7 +92,7 @@ const registerOptionsSchema = z.strictObject({
 
 const CAPABILITIES: Capabilities = Object.freeze({
   atomicUpdates: true,
-  streaming: false,
+  streaming: true,
   persistent: false,
   distributed: false,
 });
@@ -123,6 +142,9 @@ export abstract class Store implements StateProvider<'sync'> {
   private readonly createdAt = coarseNow();
   private lastImport: Readonly<Record<string, JsonValue>> | undefined;
   private readonly backend: BackendName;
+  private readonly watchers = new Map<string, Watcher>();
+  private nextWatcherId = 1;
+  private readonly dispatcher = new Dispatcher();
 
   protected constructor(sessionId: string | undefined, table: NumericTable | undefined) {
     this.table = table;
@@ -213,11 +235,24 @@ export abstract class Store implements StateProvider<'sync'> {
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
     const staged: Staged[] = [];
     const errors: Record<string, BatchItemError> = Object.create(null);
+    // A variable named twice (by name and by id) is written twice; that matters only within
+    // pairs.length of the version limit, so writes are counted only there.
+    const nearLimit = Number.MAX_SAFE_INTEGER - pairs.length;
+    let writes: Map<Target, number> | undefined;
     let failures = 0;
     for (const [identifier, value] of pairs) {
       try {
         const target = this.resolve(identifier);
         if (target === undefined) throw this.missing(identifier);
+        const version = this.versionOf(target);
+        if (version >= nearLimit) {
+          writes ??= new Map();
+          const earlier = writes.get(target) ?? 0;
+          if (version + earlier >= Number.MAX_SAFE_INTEGER) {
+            throw versionLimit(typeof target === 'number' ? (this.table as NumericTable).name(target) : target.name, value);
+          }
+          writes.set(target, earlier + 1);
+        }
         staged.push(this.stage(target, value));
       } catch (error) {
         if (!(error instanceof StateError)) throw error;
@@ -234,9 +269,18 @@ export abstract class Store implements StateProvider<'sync'> {
       );
     }
     const now = coarseNow();
-    for (const item of staged) this.apply(item, now, extra);
+    let changes: Change[] | undefined;
+    for (const item of staged) {
+      const target = item.target;
+      const watched = this.subscriptionsOf(target) !== undefined;
+      const oldValue = watched ? this.valueOf(target) : undefined;
+      this.apply(item, now, extra);
+      if (watched) (changes ??= []).push(this.changeOf(target, oldValue, 'set'));
+    }
     this.totalOperations += staged.length;
     this.totalUpdates += staged.length;
+    // After the whole batch has committed, in the batch's order.
+    if (changes !== undefined) this.dispatcher.deliver(changes);
   }
 
   listVariables(): VariableInfo[] {
@@ -247,10 +291,74 @@ export abstract class Store implements StateProvider<'sync'> {
   deleteVariable(identifier: string): void {
     const target = this.resolve(identifier);
     if (target === undefined) throw this.missing(identifier);
+    const subscriptions = this.subscriptionsOf(target);
+    const change = subscriptions === undefined ? undefined : this.changeOf(target, this.valueOf(target), 'delete');
     if (typeof target === 'number') (this.table as NumericTable).remove(target);
     else this.unlink(target);
     this.variableCount--;
     this.totalOperations++;
+    if (change !== undefined && subscriptions !== undefined) {
+      // The delete event is the last one: that variable's part of each watch ends here,
+      // and a watcher left with nothing to watch ends after it has had the event.
+      for (const subscription of [...subscriptions]) this.forget(subscription, true);
+      this.dispatcher.deliver([change]);
+    }
+  }
+
+  /**
+   * Calls `callback` after every committed change to the variables named by `identifiers`
+   * (ids or names). Throws `not_found`, registering nothing, when any identifier is missing.
+   */
+  watchVariables(identifiers: readonly string[], callback: (event: WatchEvent) => void, options: WatchOptions = {}): Watch {
+    this.assertOpen();
+    if (!Array.isArray(identifiers) || identifiers.length === 0) {
+      throw invalidArgument('watchVariables: identifiers must be a non-empty array of strings');
+    }
+    if (typeof callback !== 'function') throw invalidArgument('watchVariables: callback must be a function');
+    const parsed = watchOptionsSchema.safeParse(options);
+    if (!parsed.success) throw invalidArgument(`watchVariables: ${zodMessage(parsed.error)}`, { rule: 'options' });
+    const targets: Array<[Target, string]> = [];
+    for (const identifier of identifiers) {
+      const target = this.resolve(identifier);
+      if (target === undefined) throw this.missing(identifier);
+      if (!targets.some(([t]) => t === target)) targets.push([target, identifier]);
+    }
+    const watcher = new Watcher(`watch_${this.nextWatcherId++}`, callback, options, coarseNow(), (w) => this.stopWatching(w));
+    const signal = options.signal;
+    if (signal?.aborted) {
+      watcher.active = false;
+      return watcher;
+    }
+    for (const [target, identifier] of targets) {
+      const subscription: Subscription = { watcher, identifier, target };
+      watcher.subscriptions.push(subscription);
+      this.subscribe(target, subscription);
+    }
+    this.watchers.set(watcher.id, watcher);
+    if (signal !== undefined) {
+      watcher.abortListener = () => watcher.unwatch();
+      signal.addEventListener('abort', watcher.abortListener, { once: true });
+    }
+    if (options.includeInitial === true) {
+      const initial = watcher.subscriptions.map((subscription) => ({
+        ...this.changeOf(subscription.target as Target, undefined, 'initial'),
+        subscriptions: [subscription],
+      }));
+      this.dispatcher.deliver(initial);
+    }
+    return watcher;
+  }
+
+  /** Stops a watch, given the object watchVariables returned or its id. Unknown or stopped: nothing happens. */
+  unwatchVariables(watch: Watch | string): void {
+    const id = typeof watch === 'string' ? watch : watch?.id;
+    if (typeof id === 'string') this.watchers.get(id)?.unwatch();
+  }
+
+  /** The active watches, oldest first: for debugging. */
+  listWatchers(): WatcherInfo[] {
+    this.assertOpen();
+    return [...this.watchers.values()].map((watcher) => watcher.info());
   }
 
   /** A handle for hot loops: resolves once, then reads and writes without a name lookup. */
@@ -260,7 +368,7 @@ export abstract class Store implements StateProvider<'sync'> {
     if (typeof target === 'number') {
       const table = this.table as NumericTable;
       const Ref = (target & 1) === 1 ? BooleanRef : NumberRef;
-      return new Ref(this, table, target, table.serial(target)) as unknown as VariableRef<T>;
+      return new Ref(this, table, target, table.order(target)) as unknown as VariableRef<T>;
     }
     return new RecordRef(this, target) as unknown as VariableRef<T>;
   }
@@ -336,6 +444,7 @@ export abstract class Store implements StateProvider<'sync'> {
   cleanup(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const watcher of this.watchers.values()) this.stopWatching(watcher);
     for (const variable of this.index.values()) variable.live = false;
     for (const variable of this.shadowed.values()) variable.live = false;
     this.index.clear();
@@ -359,6 +468,72 @@ export abstract class Store implements StateProvider<'sync'> {
     return table?.byName.get(identifier);
   }
 
+  private subscriptionsOf(target: Target): Subscription[] | undefined {
+    if (typeof target !== 'number') return target.subscriptions;
+    return (this.table as NumericTable).subscriptions.get(target >>> 1);
+  }
+
+  private subscribe(target: Target, subscription: Subscription): void {
+    if (typeof target !== 'number') {
+      (target.subscriptions ??= []).push(subscription);
+      return;
+    }
+    const table = this.table as NumericTable;
+    const handle = target >>> 1;
+    const list = table.subscriptions.get(handle);
+    if (list === undefined) table.subscriptions.set(handle, [subscription]);
+    else list.push(subscription);
+    table.watched[handle] = 1;
+  }
+
+  /** Removes one subscription from its variable (and its watcher), ending the watcher when nothing is left. */
+  private forget(subscription: Subscription, byDelete = false): void {
+    const watcher = subscription.watcher;
+    const index = watcher.subscriptions.indexOf(subscription);
+    if (index >= 0) watcher.subscriptions.splice(index, 1);
+    const target = subscription.target as Target;
+    const list = this.subscriptionsOf(target);
+    if (list !== undefined) {
+      const at = list.indexOf(subscription);
+      if (at >= 0) list.splice(at, 1);
+      if (list.length === 0) {
+        if (typeof target === 'number') {
+          const table = this.table as NumericTable;
+          table.subscriptions.delete(target >>> 1);
+          table.watched[target >>> 1] = 0;
+        } else target.subscriptions = undefined;
+      }
+    }
+    if (watcher.subscriptions.length === 0) {
+      watcher.endedByDelete = byDelete;
+      this.stopWatching(watcher);
+    }
+  }
+
+  private stopWatching(watcher: Watcher): void {
+    if (!watcher.active) return;
+    watcher.active = false;
+    this.watchers.delete(watcher.id);
+    if (watcher.abortListener !== undefined) watcher.options.signal?.removeEventListener('abort', watcher.abortListener);
+    for (const subscription of [...watcher.subscriptions]) this.forget(subscription);
+  }
+
+  /** What a watcher is told about a variable; `subscriptions` is the variable's current list. */
+  private changeOf(target: Target, oldValue: VariableValue | undefined, kind: WatchEventKind): Change {
+    const info = this.infoOf(target);
+    return {
+      // A copy: the variable's list may change (watch, unwatch, delete) before delivery.
+      subscriptions: [...(this.subscriptionsOf(target) ?? [])],
+      id: info.id,
+      name: info.name,
+      oldValue,
+      newValue: kind === 'delete' ? undefined : info.value,
+      version: info.version,
+      metadata: info.metadata,
+      kind,
+    };
+  }
+
   private valueOf(target: Target): VariableValue {
     return typeof target === 'number' ? (this.table as NumericTable).read(target) : target.value;
   }
@@ -375,23 +550,29 @@ export abstract class Store implements StateProvider<'sync'> {
       return;
     }
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(target.name)}`);
+    const oldValue = target.value;
     target.value = this.storedOf(target, value);
     target.version++;
     target.lastUpdatedAt = coarseNow();
     if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
     this.totalOperations++;
     this.totalUpdates++;
+    if (target.subscriptions !== undefined) this.dispatcher.deliver([this.changeOf(target, oldValue, 'set')]);
   }
 
   /** @internal The hot write: the value goes to wasm, which checks type and bounds and bumps the version. */
   writeNumeric(table: NumericTable, code: number, value: unknown, metadata: unknown): void {
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
     const cell = typeof value === 'number' ? value : this.cellOf(table, code, value);
+    // The one thing watching costs an unwatched write: this flag load.
+    const watched = table.watched[code >>> 1] !== 0;
+    const oldValue = watched ? table.read(code) : undefined;
     const status = table.setAt(code >>> 1, cell, coarseNow());
     if (status !== table.statusOk) throw this.rejection(table, code, status, value);
     if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
+    if (watched) this.dispatcher.deliver([this.changeOf(code, oldValue, 'set')]);
   }
 
   /** Validates a batch item without changing anything. */
@@ -644,7 +825,10 @@ function toPairs(updates: Updates): Array<[string, unknown]> {
   return Object.keys(record).map((key) => [key, record[key]]);
 }
 
-/** A ref to a numeric variable: its code and the serial it had, so a handle reused by another variable is never read. */
+/**
+ * A ref to a numeric variable: its code and the insertion order it had, so a handle reused by
+ * another variable (or by the same id imported again) is never read through it.
+ */
 abstract class NumericRef<T extends number | boolean> implements VariableRef<T> {
   readonly id: string;
   readonly name: string;
@@ -653,19 +837,19 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     protected readonly store: Store,
     protected readonly table: NumericTable,
     protected readonly code: number,
-    protected readonly serial: number,
+    protected readonly order: number,
   ) {
     this.name = table.name(code);
-    this.id = idOf(this.name, serial);
+    this.id = idOf(this.name, table.serial(code));
     this.type = table.typeOf(code);
   }
   get version(): number {
-    if (!this.table.isLive(this.code, this.serial)) throw this.stale();
+    if (!this.table.isLive(this.code, this.order)) throw this.stale();
     return this.table.version(this.code);
   }
   abstract get(): T;
   set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    if (this.table.serials[this.code >>> 1] !== this.serial) throw this.stale();
+    if (this.table.orders[this.code >>> 1] !== this.order) throw this.stale();
     this.store.writeNumeric(this.table, this.code, value, metadata);
   }
   protected stale(): StateError {
@@ -677,7 +861,7 @@ class NumberRef extends NumericRef<number> {
   get(): number {
     const table = this.table;
     const handle = this.code >>> 1;
-    if (table.serials[handle] !== this.serial) throw this.stale();
+    if (table.orders[handle] !== this.order) throw this.stale();
     this.store.totalOperations++;
     const core = table.core;
     return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] as number;
@@ -688,7 +872,7 @@ class BooleanRef extends NumericRef<boolean> {
   get(): boolean {
     const table = this.table;
     const handle = this.code >>> 1;
-    if (table.serials[handle] !== this.serial) throw this.stale();
+    if (table.orders[handle] !== this.order) throw this.stale();
     this.store.totalOperations++;
     const core = table.core;
     return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] === 1;

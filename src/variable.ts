@@ -4,10 +4,13 @@
 
 import type { Metadata } from './metadata.js';
 import type { TypeSpec, VariableValue } from './types/index.js';
+import type { Subscription } from './watch.js';
 
 export class Variable {
   /** False once deleted or once the store is cleaned up: refs to it then fail. */
   live = true;
+  /** Watchers of this variable, in registration order; undefined while nobody watches (the write path checks only that). */
+  subscriptions: Subscription[] | undefined = undefined;
 
   constructor(
     readonly id: string,

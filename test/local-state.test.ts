@@ -19,10 +19,10 @@ describe('LocalState (wasm)', () => {
     }
   });
 
-  it('reports streaming: false until watching exists', async () => {
+  it('reports its capabilities: atomic batches and streaming, in memory only', async () => {
     expect((await LocalState.init()).capabilities()).toEqual({
       atomicUpdates: true,
-      streaming: false,
+      streaming: true,
       persistent: false,
       distributed: false,
     });

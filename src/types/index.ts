@@ -54,13 +54,28 @@ export function parseConstraints(spec: TypeSpec, raw: unknown, name: string): Pa
       { variable: name, rule: 'constraints' },
     );
   }
-  const crossed = spec.crossCheck(result.data);
+  const data = canonical(result.data);
+  const crossed = spec.crossCheck(data);
   if (crossed !== undefined) {
     throw new StateError('invalid_argument', `Variable ${quote(name)}: invalid ${spec.type} constraints: ${crossed}`, {
       variable: name,
       rule: 'constraints',
     });
   }
-  const constraints = Object.freeze(spec.copyConstraints(result.data));
+  const constraints = Object.freeze(spec.copyConstraints(data));
   return { constraints, rules: spec.compile(constraints) };
+}
+
+/**
+ * One spelling per constraint set, so both backends and an export through JSON
+ * agree: keys given as undefined are dropped, -0 becomes 0 (JSON cannot carry
+ * -0, and as a bound or a length it means the same as 0).
+ */
+function canonical<T>(value: T): T {
+  if (typeof value === 'number') return (value + 0) as T;
+  if (Array.isArray(value)) return value.map(canonical) as T;
+  if (value === null || typeof value !== 'object' || value instanceof RegExp) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = canonical(entry);
+  return out as T;
 }

@@ -7,6 +7,7 @@ import { registrationTests } from './registration.js';
 import { semanticsTests } from './semantics.js';
 import { snapshotTests } from './snapshot.js';
 import { typeTests } from './types.js';
+import { watchTests } from './watch.js';
 
 export function describeConformance(factory: Factory): void {
   registrationTests(factory);
@@ -14,6 +15,7 @@ export function describeConformance(factory: Factory): void {
   semanticsTests(factory);
   batchTests(factory);
   snapshotTests(factory);
+  watchTests(factory);
 }
 
 export type { Factory, Store } from './backend.js';

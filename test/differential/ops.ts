@@ -1,0 +1,721 @@
+// Operations for the differential tests: fast-check arbitraries producing
+// plain data (so a failure prints a readable, shrunk sequence). The runner
+// (runner.ts) applies each operation to a LocalState and a JsLocalState.
+//
+// Names come from a small pool so that collisions, re-registration after
+// delete, and a name that equals another variable's id all happen often.
+
+import fc from 'fast-check';
+
+export const TYPES = ['float', 'integer', 'boolean', 'string', 'choice', 'module', 'embedding', 'tensor'] as const;
+export type TypeName = (typeof TYPES)[number];
+
+/** The pool of names. `var_a_1` is the id `a` gets when it is registered first; '' is not a name. */
+export const NAMES = [
+  'a',
+  'b',
+  'temperature',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  'var_a_1',
+  'var_a_2',
+  'var_b_1',
+  'var_b_2',
+  'var___proto___1',
+  'var_var_a_1_2',
+  'var_',
+  'a_1',
+  '10',
+  '👍🏽',
+  'e\u0301',
+] as const;
+
+/** How an operation names a variable. */
+export type Ident =
+  | { readonly by: 'name'; readonly name: string }
+  /** The id returned by an earlier successful register (index modulo their number). */
+  | { readonly by: 'id'; readonly index: number }
+  /** A variable of an earlier bulk registration. */
+  | { readonly by: 'bulk'; readonly batch: number; readonly index: number }
+  /** A variable that exists when the operation runs (the index-th in registration order, bulk ones aside), by name or by id. */
+  | { readonly by: 'live'; readonly index: number; readonly via: 'name' | 'id' }
+  /** Anything at all, strings that look like ids and non-strings included. */
+  | { readonly by: 'raw'; readonly value: unknown };
+
+/** A change to an exported snapshot (after its JSON round trip) before it is imported. */
+export type Mutation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'variable'; readonly variable: number; readonly field: string; readonly value: unknown; readonly drop: boolean }
+  | { readonly kind: 'envelope'; readonly field: string; readonly value: unknown; readonly drop: boolean }
+  | { readonly kind: 'index'; readonly variable: number; readonly value: unknown; readonly drop: boolean };
+
+export type Op =
+  | { readonly op: 'register'; readonly name: string; readonly type: unknown; readonly value: unknown; readonly options: unknown }
+  /** Registers one valid variable of each type, names taken from the pool starting at `offset`. */
+  | { readonly op: 'populate'; readonly offset: number }
+  | { readonly op: 'get'; readonly target: Ident }
+  | { readonly op: 'set'; readonly target: Ident; readonly value: unknown; readonly metadata: unknown }
+  | { readonly op: 'getVariables'; readonly targets: readonly Ident[] | 'not-an-array' }
+  | {
+      readonly op: 'updateVariables';
+      readonly form: 'object' | 'map';
+      readonly items: ReadonlyArray<readonly [Ident, unknown]>;
+      readonly metadata: unknown;
+    }
+  | { readonly op: 'delete'; readonly target: Ident }
+  /** Creates a ref; later refGet/refSet use refs by index (modulo their number), possibly stale. */
+  | { readonly op: 'ref'; readonly target: Ident }
+  | { readonly op: 'refGet'; readonly ref: number }
+  | { readonly op: 'refSet'; readonly ref: number; readonly value: unknown; readonly metadata: unknown }
+  /** exportState → JSON → importState into fresh stores of the same and of the other backend. */
+  | { readonly op: 'export' }
+  /** exportState → JSON → mutate → a fresh store of the same backend imports it; on success it replaces the current one. */
+  | { readonly op: 'reload'; readonly mutation: Mutation; readonly viaInit: boolean }
+  /** importState (merge) of a snapshot taken by an earlier export or reload. */
+  | { readonly op: 'importEarlier'; readonly snapshot: number }
+  /** Registers `count` numeric variables (forces wasm table growth); `reuse` re-registers an earlier batch's names. */
+  | {
+      readonly op: 'bulkRegister';
+      readonly type: 'float' | 'integer' | 'boolean';
+      readonly count: number;
+      readonly bounded: boolean;
+      readonly reuse: number | null;
+    }
+  | { readonly op: 'bulkDelete'; readonly batch: number; readonly start: number; readonly stride: number }
+  | { readonly op: 'bulkUpdate'; readonly batch: number; readonly start: number; readonly stride: number; readonly shift: number }
+  | { readonly op: 'cleanup' };
+
+// ─── values ────────────────────────────────────────────────────────────────
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export const EDGE_NUMBERS: readonly number[] = [
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  3,
+  0.5,
+  1.5,
+  0.7,
+  40,
+  100,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  5e-324,
+  -5e-324,
+  2 ** 53,
+  MAX_SAFE,
+  -MAX_SAFE,
+  2 ** 31,
+  1e308,
+  -1e308,
+  Number.MAX_VALUE,
+  0.1 + 0.2,
+];
+
+const EDGE_STRINGS = [
+  '',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '-0',
+  '1.5',
+  '1',
+  '0',
+  'true',
+  'false',
+  'a',
+  'ab',
+  'abc',
+  'aaaa',
+  'x',
+  'greedy',
+  'beam',
+  'Predict',
+  'ChainOfThought',
+  '👍🏽',
+  '👍🏽👍🏽',
+  'e\u0301',
+  'e\u0301e\u0301x',
+  '👨‍👩‍👧‍👦',
+  'a\r\nb',
+  '[',
+  '__proto__',
+  'var_a_1',
+];
+
+const finiteDouble = fc.oneof(fc.constantFrom(0, -0, 1, -1, 0.5, 5e-324, 1e308), fc.double({ noNaN: true, noDefaultInfinity: true }));
+
+export const numberArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...EDGE_NUMBERS) },
+  { weight: 2, arbitrary: fc.integer({ min: -5, max: 105 }) },
+  { weight: 1, arbitrary: fc.double() },
+  { weight: 1, arbitrary: fc.maxSafeInteger() },
+);
+
+export const stringArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...EDGE_STRINGS) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 5 }) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 5 }) },
+);
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Nests a flat list into `shape` (row-major). */
+export function nest(shape: readonly number[], flat: readonly unknown[]): unknown {
+  if (shape.length === 0) return flat[0];
+  const [first = 0, ...rest] = shape;
+  const size = product(rest);
+  const out: unknown[] = [];
+  for (let i = 0; i < first; i++) out.push(nest(rest, flat.slice(i * size, (i + 1) * size)));
+  return out;
+}
+
+const shapeArb = fc.array(fc.nat(3), { maxLength: 3 });
+
+const validTensorArb = shapeArb.chain((shape) =>
+  fc.array(finiteDouble, { minLength: product(shape), maxLength: product(shape) }).map((flat) => ({ shape, data: nest(shape, flat) })),
+);
+
+const deepShape = Array.from({ length: 33 }, () => 1);
+
+const oddTensorArb: fc.Arbitrary<unknown> = fc.oneof(
+  // Wrong size, wrong shapes, bad leaves, a flat list for a 2-D shape, too deep.
+  validTensorArb.map((t) => ({ shape: [...t.shape, 2], data: t.data })),
+  validTensorArb.map((t) => ({ shape: t.shape, data: [t.data, t.data] })),
+  fc
+    .constantFrom<() => unknown>(
+      () => ({ shape: [2, 2], data: [1, 2, 3, 4] }),
+      () => ({ shape: [2, 2], data: [[1, 2, 3], [4]] }),
+      () => ({ shape: [2], data: [1] }),
+      () => ({ shape: [2], data: [1, Number.NaN] }),
+      () => ({ shape: [1], data: [Number.POSITIVE_INFINITY] }),
+      () => ({ shape: [-1], data: [] }),
+      () => ({ shape: [1.5], data: [1] }),
+      () => ({ shape: [], data: 5 }),
+      () => ({ shape: [], data: [5] }),
+      () => ({ shape: [0], data: [] }),
+      () => ({ shape: [2, 1], data: [[-0], [2]] }),
+      () => ({ shape: [1], data: ['1'] }),
+      () => ({ shape: [1], data: ['-0'] }),
+      () => ({ shape: '2', data: [1, 2] }),
+      () => ({ data: [1] }),
+      () => ({ shape: [1], data: [1], extra: true }),
+      () => ({ shape: deepShape, data: nest(deepShape, [1]) }),
+      () => ({ shape: [1], data: new Float64Array([1]) }),
+      () => [1, 2],
+    )
+    .map((make) => make()),
+);
+
+const embeddingArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.array(finiteDouble, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.float32Array({ maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.float64Array({ maxLength: 3 }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<() => unknown>(
+        () => [1, Number.NaN],
+        () => [Number.POSITIVE_INFINITY],
+        () => [-0, 5e-324],
+        () => ['1'],
+        () => ['-0'],
+        () => [[1]],
+        () => new Int32Array([1, 2]),
+        () => [1, 2, 3],
+        () => [],
+      )
+      .map((make) => make()),
+  },
+);
+
+/** A value that suits `type` most of the time, with its own edge cases. */
+export function valueFor(type: TypeName): fc.Arbitrary<unknown> {
+  switch (type) {
+    case 'float':
+      return fc.oneof(numberArb, fc.constantFrom('NaN', 'Infinity', '-Infinity'));
+    case 'integer':
+      return fc.oneof(fc.integer({ min: -5, max: 105 }), numberArb);
+    case 'boolean':
+      return fc.constantFrom(true, false, 'true', 'false', 1, 0, -0);
+    case 'string':
+      return stringArb;
+    case 'choice':
+    case 'module':
+      return fc.oneof(fc.constantFrom(...LISTED), stringArb);
+    case 'embedding':
+      return embeddingArb;
+    case 'tensor':
+      return fc.oneof({ weight: 2, arbitrary: validTensorArb }, { weight: 1, arbitrary: oddTensorArb });
+  }
+}
+
+/** Strings the choice and module constraints list. */
+const LISTED = ['a', 'b', 'x', 'greedy', 'beam', 'Predict', 'ChainOfThought', '👍🏽', 'e\u0301', '', '__proto__'] as const;
+
+/**
+ * A write whose value is chosen when it runs, for the target's type (the
+ * generator cannot know it): `{ $fit: { float, integer, … } }`. Targets that
+ * do not exist get the float candidate.
+ */
+export interface Fit {
+  readonly $fit: Readonly<Record<TypeName, unknown>>;
+}
+
+export function isFit(value: unknown): value is Fit {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, '$fit');
+}
+
+const fitArb: fc.Arbitrary<Fit> = fc
+  .record({
+    float: valueFor('float'),
+    integer: valueFor('integer'),
+    boolean: valueFor('boolean'),
+    string: valueFor('string'),
+    choice: fc.constantFrom(...LISTED),
+    module: fc.constantFrom(...LISTED),
+    embedding: valueFor('embedding'),
+    tensor: valueFor('tensor'),
+  })
+  .map(($fit) => ({
+    $fit,
+    // Printed compactly in counterexamples.
+    [fc.toStringMethod]: () => `fit(${TYPES.map((type) => `${type}: ${fc.stringify($fit[type])}`).join(', ')})`,
+  }));
+
+/** Values that no type accepts, or only one does: wrong types, odd objects. */
+const oddValueArb: fc.Arbitrary<unknown> = fc
+  .constantFrom<() => unknown>(
+    () => undefined,
+    () => null,
+    () => true,
+    () => false,
+    () => 1n,
+    () => ({}),
+    () => [],
+    () => () => 1,
+    () => Symbol('s'),
+    () => new Date(0),
+    () => new Number(1),
+    () => new String('a'),
+    () => /a/g,
+    () => ({ valueOf: () => 1 }),
+    () => Object.create(null),
+  )
+  .map((make) => make());
+
+/** Any value, for writes to a variable whose type the generator does not know. */
+export const anyValueArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 6, arbitrary: numberArb },
+  { weight: 1, arbitrary: fc.constantFrom('NaN', 'Infinity', '-Infinity', 'true', 'false') },
+  { weight: 2, arbitrary: fc.boolean() },
+  { weight: 4, arbitrary: stringArb },
+  { weight: 2, arbitrary: embeddingArb },
+  { weight: 2, arbitrary: validTensorArb },
+  { weight: 1, arbitrary: oddTensorArb },
+  { weight: 1, arbitrary: oddValueArb },
+);
+
+/** The value of a write: usually fitted to the target's type, otherwise anything. */
+export const writeValueArb: fc.Arbitrary<unknown> = fc.oneof({ weight: 4, arbitrary: fitArb }, { weight: 1, arbitrary: anyValueArb });
+
+// ─── metadata ──────────────────────────────────────────────────────────────
+
+/** An object with these own entries, "__proto__" kept as an own key. */
+export function ownObject(entries: ReadonlyArray<readonly [string, unknown]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+const metaKey = fc.constantFrom('a', 'b', 'reason', 'description', '__proto__', 'constructor', '');
+
+const validMetadataArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({}) },
+  {
+    weight: 4,
+    arbitrary: fc.array(fc.tuple(metaKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }).map((entries) => ownObject(entries)),
+  },
+);
+
+function deepObject(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = { a: value };
+  return value;
+}
+
+const invalidMetadataArb: fc.Arbitrary<unknown> = fc
+  .constantFrom<() => unknown>(
+    () => ({ f: () => 1 }),
+    () => ({ n: Number.NaN }),
+    () => ({ i: Number.NEGATIVE_INFINITY }),
+    () => ({ u: undefined }),
+    () => ({ d: new Date(0) }),
+    () => ({ s: Symbol('s') }),
+    () => ({ [Symbol('k')]: 1 }),
+    () => ({ big: 1n }),
+    () => ({ m: new Map() }),
+    () => ({ nested: { deeper: [1, () => 2] } }),
+    () => [1],
+    () => null,
+    () => 'reason',
+    () => 5,
+    () => new Map([['a', 1]]),
+    () => Object.create({ inherited: 1 }),
+    () => {
+      const cycle: Record<string, unknown> = { a: 1 };
+      cycle.self = cycle;
+      return cycle;
+    },
+    () => deepObject(70),
+  )
+  .map((make) => make());
+
+/** Metadata for a write: usually none, often valid, sometimes not JSON data. */
+export const writeMetadataArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 3, arbitrary: validMetadataArb },
+  { weight: 1, arbitrary: invalidMetadataArb },
+);
+
+// ─── constraints ───────────────────────────────────────────────────────────
+
+const boundArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(0, -0, 1, -1, 2, 0.5, 1.5, 0.7, 40, 100, 5e-324, -5e-324, 1e308, -1e308, 2 ** 53, MAX_SAFE) },
+  { weight: 1, arbitrary: fc.integer({ min: -5, max: 105 }) },
+);
+
+const badConstraintArb: fc.Arbitrary<unknown> = fc
+  .constantFrom<() => unknown>(
+    () => ({ min: Number.NaN }),
+    () => ({ max: Number.POSITIVE_INFINITY }),
+    () => ({ min: '1' }),
+    () => ({ maxLenght: 2 }),
+    () => ({ min: 2, max: 1 }),
+    () => ({ minLength: 3, maxLength: 2 }),
+    () => ({ minLength: -1 }),
+    () => ({ maxLength: 1.5 }),
+    () => ({ choices: [] }),
+    () => ({ enum: [] }),
+    () => ({ dimensions: -1 }),
+    () => ({ shape: [1.5] }),
+    () => ({ shape: deepShape }),
+    () => ({ pattern: 5 }),
+    () => ({ allowedModules: 'Predict' }),
+    () => null,
+    () => 'x',
+    () => [],
+    () => ownObject([['__proto__', { min: 1 }]]),
+  )
+  .map((make) => make());
+
+const numericConstraintsArb: fc.Arbitrary<unknown> = fc.oneof(
+  // An explicit undefined bound is an open bound.
+  { weight: 1, arbitrary: boundArb.chain((v) => fc.constantFrom<unknown>({ min: undefined, max: v }, { min: v, max: undefined })) },
+  { weight: 3, arbitrary: fc.tuple(boundArb, boundArb).map(([a, b]) => (a <= b ? { min: a, max: b } : { min: b, max: a })) },
+  { weight: 2, arbitrary: fc.record({ min: boundArb, max: boundArb }, { requiredKeys: [] }) },
+  { weight: 2, arbitrary: boundArb.map((v) => ({ min: v, max: v })) },
+);
+
+const patternArb: fc.Arbitrary<unknown> = fc
+  .constantFrom<() => unknown>(
+    () => '^a',
+    () => 'a+',
+    () => '[',
+    () => '(',
+    () => '^\\d+$',
+    () => '.',
+    () => '^.$',
+    () => 'ab?c',
+    () => '👍',
+    () => '',
+    () => /a/g,
+    () => /^a/gy,
+    () => /^a/y,
+    () => /B/i,
+    () => /^.$/u,
+    () => /^.$/,
+    () => /x/gi,
+    () => /(?:)/g,
+  )
+  .map((make) => make());
+
+const lengthArb = fc.constantFrom(0, 1, 2, 3, 4, undefined);
+const listArb = fc.constantFrom<readonly string[]>(
+  ['a', 'b'],
+  ['x'],
+  ['greedy', 'beam'],
+  ['Predict', 'ChainOfThought'],
+  ['👍🏽', 'e\u0301'],
+  ['', 'a'],
+  ['__proto__'],
+);
+
+const stringConstraintsArb: fc.Arbitrary<unknown> = fc.record(
+  { minLength: lengthArb, maxLength: lengthArb, pattern: patternArb, enum: listArb.map((l) => [...l]) },
+  { requiredKeys: [] },
+);
+
+function constraintsFor(type: TypeName): fc.Arbitrary<unknown> {
+  switch (type) {
+    case 'float':
+    case 'integer':
+      return numericConstraintsArb;
+    case 'boolean':
+      return fc.constantFrom<unknown>({}, { min: 0 });
+    case 'string':
+      return stringConstraintsArb;
+    case 'choice':
+      return fc.oneof(
+        { weight: 4, arbitrary: listArb.map((l) => ({ choices: [...l] })) },
+        { weight: 1, arbitrary: fc.constantFrom<unknown>({}, { allowedModules: ['a'] }) },
+      );
+    case 'module':
+      return fc.oneof(
+        fc.constant({}),
+        listArb.map((l) => ({ allowedModules: [...l] })),
+      );
+    case 'embedding':
+      return fc.constantFrom(0, 1, 2, 3, undefined).map((dimensions) => ({ dimensions }));
+    case 'tensor':
+      return fc.constantFrom<readonly number[]>([2], [2, 2], [], [0], [1, 2], [2, 1]).map((shape) => ({ shape: [...shape] }));
+  }
+}
+
+function optionsFor(type: TypeName): fc.Arbitrary<unknown> {
+  const constraints = fc.oneof({ weight: 12, arbitrary: constraintsFor(type) }, { weight: 1, arbitrary: badConstraintArb });
+  return fc.oneof(
+    { weight: 2, arbitrary: fc.constant(undefined) },
+    {
+      weight: 6,
+      arbitrary: fc.record(
+        {
+          constraints,
+          description: fc.oneof(
+            { weight: 5, arbitrary: fc.constantFrom('sampling temperature', '') },
+            { weight: 1, arbitrary: fc.constant(5) },
+          ),
+          metadata: fc.oneof({ weight: 8, arbitrary: validMetadataArb }, { weight: 1, arbitrary: invalidMetadataArb }),
+        },
+        { requiredKeys: [] },
+      ),
+    },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>({ bogus: 1 }, null, 'options', { constraints: undefined }, {}) },
+  );
+}
+
+// ─── identifiers ───────────────────────────────────────────────────────────
+
+export const identArb: fc.Arbitrary<Ident> = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...NAMES).map((name): Ident => ({ by: 'name', name })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>('var_a_0', 'var_a_01', 'var_a_1 ', 'VAR_A_1', 5, undefined, null, ['a'], { toString: () => 'a' })
+      .map((value): Ident => ({ by: 'raw', value })),
+  },
+  { weight: 4, arbitrary: fc.nat(15).map((index): Ident => ({ by: 'id', index })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ batch: fc.nat(4), index: fc.nat(2500) }).map(({ batch, index }): Ident => ({ by: 'bulk', batch, index })),
+  },
+  {
+    weight: 14,
+    arbitrary: fc
+      .record({ index: fc.nat(12), via: fc.constantFrom<'name' | 'id'>('name', 'id') })
+      .map(({ index, via }): Ident => ({ by: 'live', index, via })),
+  },
+);
+
+// ─── snapshot mutations ────────────────────────────────────────────────────
+
+const VARIABLE_FIELDS = ['value', 'type', 'version', 'constraints', 'metadata', 'id', 'name', 'createdAt', 'lastUpdatedAt', 'extra'];
+const ENVELOPE_FIELDS = ['format', 'formatVersion', 'sessionId', 'variables', 'variableIndex', 'metadata', 'stats', 'extra'];
+
+/** JSON-safe replacement values for snapshot fields. */
+const jsonOddArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom<unknown>(
+      'NaN',
+      '-0',
+      'Infinity',
+      '-Infinity',
+      'nan',
+      -1,
+      0,
+      1,
+      1.5,
+      MAX_SAFE - 1,
+      MAX_SAFE,
+      2 ** 53,
+      1e308,
+      null,
+      true,
+      'x',
+      '',
+      'float',
+      'integer',
+      'boolean',
+      'string',
+      'tensor',
+      'embedding',
+      'choice',
+      'Float',
+      'var_a_1',
+      'a',
+      [],
+      [1, 'NaN', '-0'],
+      ['a'],
+      {},
+      { min: 1 },
+      { min: 2, max: 1 },
+      { pattern: { regexp: '[', flags: '' } },
+      { pattern: { regexp: 'a', flags: 'gq' } },
+      { pattern: { regexp: '^a', flags: 'gy' } },
+      { choices: ['a'] },
+      { shape: [1] },
+      { dimensions: 2 },
+      { shape: [1], data: ['-0'] },
+      { shape: [2], data: [1, 'NaN'] },
+      { __bogus: 1 },
+      'localstate',
+    ),
+  },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+);
+
+export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Mutation>({ kind: 'none' }) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({ variable: fc.nat(20), field: fc.constantFrom(...VARIABLE_FIELDS), value: jsonOddArb, drop: fc.boolean() })
+      .map((m): Mutation => ({ kind: 'variable', ...m, drop: m.drop && m.field !== 'extra' })),
+  },
+  // Versions at the limit: later writes must be refused rather than overflow.
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ variable: fc.nat(20), value: fc.constantFrom(MAX_SAFE - 1, MAX_SAFE - 2, MAX_SAFE) })
+      .map((m): Mutation => ({ kind: 'variable', variable: m.variable, field: 'version', value: m.value, drop: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ field: fc.constantFrom(...ENVELOPE_FIELDS), value: jsonOddArb, drop: fc.boolean() })
+      .map((m): Mutation => ({ kind: 'envelope', ...m, drop: m.drop && m.field !== 'extra' })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ variable: fc.nat(20), value: jsonOddArb, drop: fc.boolean() }).map((m): Mutation => ({ kind: 'index', ...m })),
+  },
+);
+
+// ─── operations ────────────────────────────────────────────────────────────
+
+const typeArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 16, arbitrary: fc.constantFrom(...TYPES) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>('Float', 'number', '', 'toString', '__proto__', undefined, 5) },
+);
+
+const registerArb: fc.Arbitrary<Op> = fc.record({ name: fc.constantFrom(...NAMES), type: typeArb }).chain(({ name, type }) => {
+  const known = (TYPES as readonly unknown[]).includes(type) ? (type as TypeName) : 'float';
+  return fc
+    .record({
+      value: fc.oneof({ weight: 5, arbitrary: valueFor(known) }, { weight: 1, arbitrary: anyValueArb }),
+      options: optionsFor(known),
+    })
+    .map(({ value, options }): Op => ({ op: 'register', name, type, value, options }));
+});
+
+const updateItemArb = fc.tuple(identArb, writeValueArb);
+
+/** Arbitrary operations. `bulk` scales how often the table-growth operations appear. */
+export function opArb(bulk = 1): fc.Arbitrary<Op> {
+  return fc.oneof(
+    { weight: 40, arbitrary: registerArb },
+    { weight: 4, arbitrary: fc.nat(NAMES.length - 1).map((offset): Op => ({ op: 'populate', offset })) },
+    { weight: 20, arbitrary: identArb.map((target): Op => ({ op: 'get', target })) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .oneof(
+          { weight: 9, arbitrary: fc.array(identArb, { maxLength: 5 }) },
+          { weight: 1, arbitrary: fc.constant<'not-an-array'>('not-an-array') },
+        )
+        .map((targets): Op => ({ op: 'getVariables', targets })),
+    },
+    {
+      weight: 24,
+      arbitrary: fc
+        .record({
+          form: fc.constantFrom<'object' | 'map'>('object', 'map'),
+          items: fc.array(updateItemArb, { maxLength: 4 }),
+          metadata: writeMetadataArb,
+          // The first item's variable once more, through its other identifier (name ↔ id).
+          again: fc.option(writeValueArb, { freq: 3 }),
+        })
+        .map(({ form, items, metadata, again }): Op => {
+          const first = items[0]?.[0];
+          const extra: Array<readonly [Ident, unknown]> =
+            again !== null && first?.by === 'live' ? [[{ ...first, via: first.via === 'id' ? 'name' : 'id' }, again]] : [];
+          return { op: 'updateVariables', form, items: [...items, ...extra], metadata };
+        }),
+    },
+    { weight: 20, arbitrary: identArb.map((target): Op => ({ op: 'delete', target })) },
+    { weight: 12, arbitrary: identArb.map((target): Op => ({ op: 'ref', target })) },
+    { weight: 12, arbitrary: fc.nat(10).map((ref): Op => ({ op: 'refGet', ref })) },
+    {
+      weight: 16,
+      arbitrary: fc.record({ ref: fc.nat(10), value: writeValueArb, metadata: writeMetadataArb }).map((r): Op => ({ op: 'refSet', ...r })),
+    },
+    { weight: 8, arbitrary: fc.constant<Op>({ op: 'export' }) },
+    // Not at either end of the list: fast-check biases its choice towards the ends.
+    { weight: 1, arbitrary: fc.constant<Op>({ op: 'cleanup' }) },
+    { weight: 8, arbitrary: fc.record({ mutation: mutationArb, viaInit: fc.boolean() }).map((r): Op => ({ op: 'reload', ...r })) },
+    { weight: 4, arbitrary: fc.nat(5).map((snapshot): Op => ({ op: 'importEarlier', snapshot })) },
+    {
+      weight: 4 * bulk,
+      arbitrary: fc
+        .record({
+          type: fc.constantFrom<'float' | 'integer' | 'boolean'>('float', 'integer', 'boolean'),
+          count: fc.integer({ min: 200, max: 2000 }),
+          bounded: fc.boolean(),
+          reuse: fc.option(fc.nat(4), { nil: null, freq: 3 }),
+        })
+        .map((r): Op => ({ op: 'bulkRegister', ...r })),
+    },
+    {
+      weight: 4 * bulk,
+      arbitrary: fc
+        .record({ batch: fc.nat(4), start: fc.nat(6), stride: fc.integer({ min: 1, max: 7 }) })
+        .map((r): Op => ({ op: 'bulkDelete', ...r })),
+    },
+    {
+      weight: 4 * bulk,
+      arbitrary: fc
+        .record({ batch: fc.nat(4), start: fc.nat(6), stride: fc.integer({ min: 1, max: 9 }), shift: fc.integer({ min: -3, max: 3 }) })
+        .map((r): Op => ({ op: 'bulkUpdate', ...r })),
+    },
+    {
+      weight: 40,
+      arbitrary: fc.record({ target: identArb, value: writeValueArb, metadata: writeMetadataArb }).map((r): Op => ({ op: 'set', ...r })),
+    },
+  );
+}
+
+/** A sequence of operations. */
+export function sequenceArb(maxLength: number, bulk = 1): fc.Arbitrary<Op[]> {
+  return fc.array(opArb(bulk), { minLength: 1, maxLength, size: 'max' });
+}
