@@ -36,6 +36,16 @@ const INITIAL_SIDE_CAPACITY = 16;
 
 export class NumericTable {
   readonly core: Core;
+  /**
+   * The hot read path's state, copied out of `core` so that a read is one load of `f64`, one of
+   * `valueBase` and the element: entry h's value is f64[valueBase + h * stride]. Re-read by
+   * `refreshView()` after every call that may grow memory.
+   */
+  f64: Float64Array;
+  valueBase = 0;
+  readonly stride: number;
+  /** Entries the table holds before an insert must grow it; until then inserts need no view refresh. */
+  private roomBeforeGrowth = 0;
   /** Name → code of every live numeric variable, in registration order. */
   readonly byName = new Map<string, number>();
   /** Handle → serial (the `<n>` of its id); 0 for a free handle. */
@@ -55,16 +65,21 @@ export class NumericTable {
   readonly setAt: CoreExports['ls_set_at'];
   readonly checkAt: CoreExports['ls_check_at'];
   readonly statusOk: number;
-  private readonly tags: Readonly<Record<string, number>>;
+  private readonly tagOf: Readonly<Record<string, number>>;
+  /** Handle → wasm type tag, mirrored so that naming a type needs no call. */
+  private tags = new Uint8Array(INITIAL_SIDE_CAPACITY);
   private readonly specsByTag: ReadonlyMap<number, TypeSpec>;
 
   constructor(core: Core) {
     this.core = core;
+    this.f64 = core.f64;
+    this.stride = core.stride;
+    this.refreshView();
     this.setAt = core.exports.ls_set_at;
     this.checkAt = core.exports.ls_check_at;
     this.statusOk = core.constants.STATUS_OK;
     const { TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN } = core.constants;
-    this.tags = { float: TYPE_FLOAT, integer: TYPE_INTEGER, boolean: TYPE_BOOLEAN };
+    this.tagOf = { float: TYPE_FLOAT, integer: TYPE_INTEGER, boolean: TYPE_BOOLEAN };
     this.specsByTag = new Map<number, TypeSpec>([
       [TYPE_FLOAT, floatSpec as TypeSpec],
       [TYPE_INTEGER, integerSpec as TypeSpec],
@@ -74,9 +89,17 @@ export class NumericTable {
 
   /** The value of a live code: a Float64Array load. */
   read(code: number): VariableValue {
-    const core = this.core;
-    const cell = core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.valueOffset] as number;
+    const cell = this.f64[this.valueBase + (code >>> 1) * this.stride] as number;
     return (code & 1) === 1 ? cell === 1 : cell;
+  }
+
+  /** Re-creates the view if memory grew (growth detaches the old buffer) and re-reads where entries start. */
+  refreshView(): void {
+    const core = this.core;
+    core.refresh();
+    this.f64 = core.f64;
+    this.valueBase = core.entriesBase64 + core.valueOffset;
+    this.roomBeforeGrowth = core.exports.ls_entry_capacity();
   }
 
   version(code: number): number {
@@ -126,12 +149,13 @@ export class NumericTable {
   }
 
   spec(code: number): TypeSpec {
-    return this.specsByTag.get(this.core.exports.ls_type_at(code >>> 1)) as TypeSpec;
+    return this.specsByTag.get(this.tags[code >>> 1] as number) as TypeSpec;
   }
 
   bounds(code: number): Bounds {
-    const exports = this.core.exports;
-    return { min: exports.ls_min_at(code >>> 1), max: exports.ls_max_at(code >>> 1) };
+    const core = this.core;
+    const at = core.entriesBase64 + (code >>> 1) * core.stride;
+    return { min: core.f64[at + core.minOffset] as number, max: core.f64[at + core.maxOffset] as number };
   }
 
   /** The constraints as given: an open bound was never given (constraints must be finite). */
@@ -158,14 +182,16 @@ export class NumericTable {
     const core = this.core;
     const insert = core.exports.ls_insert;
     const alreadyExists = -core.constants.STATUS_ALREADY_EXISTS;
-    const tag = this.tags[entry.spec.type] as number;
+    const tag = this.tagOf[entry.spec.type] as number;
     let handle: number;
     for (;;) {
       const key = this.nextKey;
       // Keys are u32 and wrap; a key still in use is skipped.
       this.nextKey = (key + 1) >>> 0;
+      // Only an insert into a full table grows it (and may move entries or detach the view).
+      const grows = this.byName.size >= this.roomBeforeGrowth;
       handle = insert(key, tag, entry.cell, entry.bounds.min, entry.bounds.max, entry.version, entry.updatedAt);
-      core.refresh();
+      if (grows) this.refreshView();
       if (handle !== alreadyExists) break;
     }
     if (handle < 0) return handle;
@@ -173,6 +199,7 @@ export class NumericTable {
     this.serials[handle] = entry.serial;
     this.orders[handle] = entry.order;
     this.created[handle] = entry.createdAt;
+    this.tags[handle] = tag;
     this.names[handle] = entry.name;
     const code = (handle << 1) | (entry.spec.type === 'boolean' ? 1 : 0);
     this.setMetadata(code, entry.metadata);
@@ -196,7 +223,7 @@ export class NumericTable {
   /** Makes room for `additional` inserts; returns a wasm status. May grow memory. */
   reserve(additional: number): number {
     const status = this.core.exports.ls_reserve(additional);
-    this.core.refresh();
+    this.refreshView();
     return status;
   }
 
@@ -226,8 +253,12 @@ export class NumericTable {
     this.serials = grow(this.serials);
     this.orders = grow(this.orders);
     this.created = grow(this.created);
-    const watched = new Uint8Array(size);
-    watched.set(this.watched);
-    this.watched = watched;
+    const bytes = (old: Uint8Array) => {
+      const next = new Uint8Array(size);
+      next.set(old);
+      return next;
+    };
+    this.watched = bytes(this.watched);
+    this.tags = bytes(this.tags);
   }
 }

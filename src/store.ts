@@ -182,14 +182,20 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   getVariable(identifier: string): VariableValue {
+    // The hot path, kept small so V8 inlines it: a numeric name is one Map lookup and one load.
     const table = this.table;
     if (table !== undefined) {
       const code = table.byName.get(identifier);
       if (code !== undefined && !mayBeId(identifier)) {
         this.totalOperations++;
-        return table.read(code);
+        const cell = table.f64[table.valueBase + (code >>> 1) * table.stride] as number;
+        return (code & 1) === 1 ? cell === 1 : cell;
       }
     }
+    return this.getResolved(identifier);
+  }
+
+  private getResolved(identifier: string): VariableValue {
     const target = this.resolve(identifier);
     if (target === undefined) throw this.missing(identifier);
     this.totalOperations++;
@@ -205,6 +211,10 @@ export abstract class Store implements StateProvider<'sync'> {
         return;
       }
     }
+    this.setResolved(identifier, value, metadata);
+  }
+
+  private setResolved(identifier: string, value: unknown, metadata: unknown): void {
     const target = this.resolve(identifier);
     if (target === undefined) throw this.missing(identifier);
     this.write(target, value, metadata);
@@ -242,7 +252,7 @@ export abstract class Store implements StateProvider<'sync'> {
     let failures = 0;
     for (const [identifier, value] of pairs) {
       try {
-        const target = this.resolve(identifier);
+        const target = this.resolveFast(identifier);
         if (target === undefined) throw this.missing(identifier);
         const version = this.versionOf(target);
         if (version >= nearLimit) {
@@ -454,6 +464,16 @@ export abstract class Store implements StateProvider<'sync'> {
 
   // ─── internals ───────────────────────────────────────────────────────────
 
+  /** The variable an identifier names, trying a numeric name first: no record id can equal a string that cannot be an id. */
+  private resolveFast(identifier: string): Target | undefined {
+    const table = this.table;
+    if (table !== undefined) {
+      const code = table.byName.get(identifier);
+      if (code !== undefined && !mayBeId(identifier)) return code;
+    }
+    return this.resolve(identifier);
+  }
+
   /** @internal The variable an identifier names: an id first (record or numeric), then a name. */
   resolve(identifier: string): Target | undefined {
     if (typeof identifier !== 'string') return undefined; // reported by missing() as invalid_argument
@@ -470,7 +490,9 @@ export abstract class Store implements StateProvider<'sync'> {
 
   private subscriptionsOf(target: Target): Subscription[] | undefined {
     if (typeof target !== 'number') return target.subscriptions;
-    return (this.table as NumericTable).subscriptions.get(target >>> 1);
+    const table = this.table as NumericTable;
+    // The flag first: an unwatched variable costs no Map lookup.
+    return table.watched[target >>> 1] === 0 ? undefined : table.subscriptions.get(target >>> 1);
   }
 
   private subscribe(target: Target, subscription: Subscription): void {
@@ -863,8 +885,7 @@ class NumberRef extends NumericRef<number> {
     const handle = this.code >>> 1;
     if (table.orders[handle] !== this.order) throw this.stale();
     this.store.totalOperations++;
-    const core = table.core;
-    return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] as number;
+    return table.f64[table.valueBase + handle * table.stride] as number;
   }
 }
 
@@ -874,8 +895,7 @@ class BooleanRef extends NumericRef<boolean> {
     const handle = this.code >>> 1;
     if (table.orders[handle] !== this.order) throw this.stale();
     this.store.totalOperations++;
-    const core = table.core;
-    return core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] === 1;
+    return table.f64[table.valueBase + handle * table.stride] === 1;
   }
 }
 

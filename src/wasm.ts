@@ -120,6 +120,8 @@ export class Core {
   readonly stride: number;
   readonly valueOffset: number;
   readonly versionOffset: number;
+  readonly minOffset: number;
+  readonly maxOffset: number;
   readonly updatedAtOffset: number;
   f64: Float64Array;
   /** entriesBase / 8, refreshed with the view. */
@@ -128,10 +130,12 @@ export class Core {
   constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as CoreExports;
     this.constants = readConstants(instance);
-    const { ENTRY_SIZE, ENTRY_VALUE, ENTRY_VERSION, ENTRY_UPDATED_AT } = this.constants;
+    const { ENTRY_SIZE, ENTRY_VALUE, ENTRY_VERSION, ENTRY_UPDATED_AT, ENTRY_MIN, ENTRY_MAX } = this.constants;
     this.stride = ENTRY_SIZE / 8;
     this.valueOffset = ENTRY_VALUE / 8;
     this.versionOffset = ENTRY_VERSION / 8;
+    this.minOffset = ENTRY_MIN / 8;
+    this.maxOffset = ENTRY_MAX / 8;
     this.updatedAtOffset = ENTRY_UPDATED_AT / 8;
     this.f64 = new Float64Array(this.exports.memory.buffer);
   }

@@ -1,0 +1,109 @@
+// The benchmark harness: every case measures each contender with mitata in
+// one process, after checking that each contender computes the right answer
+// (a benchmark of a wrong answer is worthless), and reports medians and the
+// ratios the issue sets as targets.
+
+import { measure } from 'mitata';
+
+export interface Contender {
+  readonly label: string;
+  /** The measured operation; must return (or pass to do_not_optimize) what it computes. */
+  readonly fn: () => unknown;
+  /** Throws when the contender's answer is wrong. Runs before timing. */
+  readonly check: () => void;
+}
+
+export interface Target {
+  /** Contender whose median is divided ... */
+  readonly subject: string;
+  /** ... by this contender's median. */
+  readonly baseline: string;
+  /** The ratio must be at most this. */
+  readonly max: number;
+}
+
+export interface Case {
+  readonly id: string;
+  readonly title: string;
+  readonly contenders: readonly Contender[];
+  readonly targets: readonly Target[];
+  /** Free-form note printed under the case. */
+  readonly note?: string;
+  /** Reported unit: ns per operation (default) or per item of a batch. */
+  readonly perItem?: number;
+}
+
+export interface CaseResult {
+  readonly id: string;
+  readonly title: string;
+  readonly medians: Record<string, number>;
+  readonly p99: Record<string, number>;
+  readonly ratios: Array<Target & { readonly ratio: number; readonly pass: boolean }>;
+  readonly perItem?: number;
+  readonly note?: string;
+  /** What the medians count: ns per operation (default) or bytes. */
+  readonly unit?: 'ns' | 'bytes';
+}
+
+export interface MeasureOptions {
+  /** Minimum CPU time per contender in ns (mitata default is 642 ms). */
+  readonly minCpuTimeNs?: number;
+}
+
+export function assertEqual(actual: unknown, expected: unknown, what: string): void {
+  if (!Object.is(actual, expected) && JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`benchmark check failed: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+export async function runCase(c: Case, options: MeasureOptions = {}): Promise<CaseResult> {
+  for (const contender of c.contenders) contender.check();
+  const medians: Record<string, number> = {};
+  const p99: Record<string, number> = {};
+  for (const contender of c.contenders) {
+    const stats = await measure(contender.fn, { min_cpu_time: options.minCpuTimeNs ?? 300e6 });
+    const divisor = c.perItem ?? 1;
+    medians[contender.label] = stats.p50 / divisor;
+    p99[contender.label] = stats.p99 / divisor;
+  }
+  // Checked again after timing: the measured loop must not have corrupted the answer.
+  for (const contender of c.contenders) contender.check();
+  const ratios = c.targets.map((t) => {
+    const ratio = (medians[t.subject] ?? Number.NaN) / (medians[t.baseline] ?? Number.NaN);
+    return { ...t, ratio, pass: ratio <= t.max };
+  });
+  const result: CaseResult = { id: c.id, title: c.title, medians, p99, ratios };
+  return { ...result, ...(c.perItem === undefined ? {} : { perItem: c.perItem }), ...(c.note === undefined ? {} : { note: c.note }) };
+}
+
+export function formatNs(ns: number): string {
+  if (!Number.isFinite(ns)) return String(ns);
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} µs`;
+  return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;
+}
+
+export function printCase(result: CaseResult, print: (line: string) => void = console.log): void {
+  print(`\n${result.title}${result.perItem ? ` (per item, batch of ${result.perItem})` : ''}`);
+  for (const [label, median] of Object.entries(result.medians)) {
+    const p99 = result.p99[label];
+    const shown = result.unit === 'bytes' ? `${median.toFixed(0)} B` : formatNs(median);
+    print(`  ${label.padEnd(34)} ${shown.padStart(10)}${p99 === undefined ? '' : `   p99 ${formatNs(p99)}`}`);
+  }
+  for (const r of result.ratios) {
+    print(`  ${r.pass ? 'PASS' : 'MISS'} ${r.subject} / ${r.baseline} = ${r.ratio.toFixed(2)}× (target ≤ ${r.max}×)`);
+  }
+  if (result.note) print(`  ${result.note}`);
+}
+
+/** A deterministic PRNG for computed parameters. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

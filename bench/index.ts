@@ -1,0 +1,102 @@
+// Runs every benchmark case side by side and prints medians and target ratios.
+//   npm run bench                 full run (~1–2 min)
+//   npm run bench -- --json       also writes bench/results.json
+//   npm run bench -- --quick      the short run behind npm start
+//   npm run bench -- --only=set   cases whose id contains "set"
+
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { getVariablesCase, updateVariablesCase } from './batch.js';
+import { getByNameCase, getByRefCase, getScalingCases } from './get.js';
+import { type Case, type CaseResult, formatNs, printCase, runCase } from './harness.js';
+import { exportImportCase, listCase, registerCase } from './lifecycle.js';
+import { memoryCase } from './memory.js';
+import { setByNameCase, setByRefCase } from './set.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const minCpuTimeNs = quick ? 120e6 : 400e6;
+
+interface Step {
+  readonly id: string;
+  readonly run: () => Promise<CaseResult | CaseResult[]>;
+}
+
+const measured = (make: () => Promise<Case>) => async () => runCase(await make(), { minCpuTimeNs });
+const steps: Step[] = [
+  { id: 'get-by-name-100', run: measured(() => getByNameCase(100)) },
+  { id: 'get-by-name-100000', run: measured(() => getByNameCase(100_000)) },
+  { id: 'get-by-ref', run: measured(getByRefCase) },
+  { id: 'set-by-name', run: measured(setByNameCase) },
+  { id: 'set-by-ref', run: measured(setByRefCase) },
+  { id: 'get-variables-100', run: measured(getVariablesCase) },
+  { id: 'update-variables-100', run: measured(updateVariablesCase) },
+  { id: 'register-10k', run: () => registerCase(quick ? 3 : 9) },
+  { id: 'list-1k', run: measured(listCase) },
+  { id: 'export-import-100k', run: () => exportImportCase(quick ? 3 : 5) },
+  { id: 'memory-1m', run: async () => memoryCase(quick ? 200_000 : 1_000_000) },
+  {
+    id: 'get-scaling',
+    run: async () => {
+      const [hot, spread] = await getScalingCases();
+      return [await runCase(hot, { minCpuTimeNs }), await runCase(spread, { minCpuTimeNs })];
+    },
+  },
+];
+
+const selected = steps.filter((s) => !only || s.id.includes(only));
+const results: CaseResult[] = [];
+const started = Date.now();
+const tty = process.stdout.isTTY;
+console.log(
+  `localstate-wasm benchmarks: Node ${process.version}, V8 ${process.versions.v8}, ${cpus()[0]?.model ?? 'unknown CPU'}${quick ? ' (quick)' : ''}`,
+);
+for (const [i, step] of selected.entries()) {
+  const progress = `[${i + 1}/${selected.length}] ${step.id} …`;
+  if (tty) process.stdout.write(`\r${progress}`.padEnd(60));
+  else console.log(progress);
+  const outcome = await step.run();
+  if (tty) process.stdout.write('\r'.padEnd(61));
+  for (const result of [outcome].flat()) {
+    results.push(result);
+    printCase(result);
+  }
+}
+
+const originBars = { get: 1000, set: 5000 };
+const wasmGet = results.find((r) => r.id === 'get-by-name-100')?.medians['wasm LocalState'];
+const wasmSet = results.find((r) => r.id === 'set-by-name')?.medians['wasm LocalState'];
+console.log('\nOrigin design bars (Elixir Agent): get < 1 µs, set < 5 µs');
+if (wasmGet !== undefined) console.log(`  get by name: ${formatNs(wasmGet)} (${(originBars.get / wasmGet).toFixed(0)}× under the bar)`);
+if (wasmSet !== undefined) console.log(`  set by name: ${formatNs(wasmSet)} (${(originBars.set / wasmSet).toFixed(0)}× under the bar)`);
+
+console.log('\nSide by side (medians, per operation; memory in bytes per variable)');
+for (const r of results) {
+  const show = (v: number) => (r.unit === 'bytes' ? `${v.toFixed(0)} B` : formatNs(v));
+  const cells = Object.entries(r.medians).map(([label, v]) => `${label} ${show(v)}`);
+  const verdicts = r.ratios.map((t) => `${t.ratio.toFixed(2)}× (≤ ${t.max}×) ${t.pass ? 'PASS' : 'MISS'}`).join(', ') || 'report';
+  console.log(`  ${r.id.padEnd(22)} ${verdicts.padEnd(34)} ${cells.join(' | ')}`);
+}
+
+const targets = results.flatMap((r) => r.ratios.map((t) => ({ case: r.id, ...t })));
+const missed = targets.filter((t) => !t.pass);
+console.log(`\n${targets.length - missed.length} of ${targets.length} targets met in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+for (const m of missed) console.log(`  missed: ${m.case}: ${m.subject} / ${m.baseline} = ${m.ratio.toFixed(2)}× (target ≤ ${m.max}×)`);
+
+if (json) {
+  const file = new URL('./results.json', import.meta.url);
+  const report = {
+    date: new Date().toISOString(),
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    quick,
+    originBars: { getNs: originBars.get, setNs: originBars.set },
+    cases: results,
+  };
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${file.pathname}`);
+}
