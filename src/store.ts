@@ -385,24 +385,12 @@ export abstract class Store implements StateProvider<'sync'> {
 
   exportState(): StateSnapshot {
     this.assertOpen();
-    const items = this.targetsInOrder().map((target): ExportItem => {
-      if (typeof target !== 'number') {
-        const { id, name, spec, value, constraints, metadata, version, createdAt, lastUpdatedAt } = target;
-        return { id, name, spec, value, constraints, metadata, version, createdAt, lastUpdatedAt };
-      }
-      const table = this.table as NumericTable;
-      return {
-        id: table.id(target),
-        name: table.name(target),
-        spec: table.spec(target),
-        value: table.read(target),
-        constraints: table.constraints(target),
-        metadata: table.metadata(target),
-        version: table.version(target),
-        createdAt: table.createdAt(target),
-        lastUpdatedAt: table.updatedAt(target),
-      };
-    });
+    const items = this.targetsInOrder().map(
+      (target): ExportItem => ({
+        ...this.infoOf(target),
+        spec: typeof target === 'number' ? (this.table as NumericTable).spec(target) : target.spec,
+      }),
+    );
     return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters());
   }
 

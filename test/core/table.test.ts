@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../bench/harness.js';
 import { CONSTANT_NAMES, type ConstantName, type CoreExports } from '../../dist/wasm.js';
 
 const RELEASE_BYTES = readFileSync(new URL('../../dist/core.wasm', import.meta.url));
@@ -68,17 +69,6 @@ function keysWithHome(slot: number, capacity: number, n: number, from = 1_000_00
     if (homeSlot(key, capacity) === slot && !exclude.has(key)) keys.push(key);
   }
   return keys;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pick<T>(random: () => number, items: readonly T[]): T {
