@@ -12,19 +12,21 @@ import { type Case, type CaseResult, formatNs, printCase, runCase } from './harn
 import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
 import { setByNameCase, setByRefCase } from './set.js';
+import { notifyCase, unwatchedSetCase } from './watch.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const minCpuTimeNs = quick ? 120e6 : 400e6;
+const minCpuTimeNs = quick ? 100e6 : 250e6;
+const rounds = quick ? 1 : 3;
 
 interface Step {
   readonly id: string;
   readonly run: () => Promise<CaseResult | CaseResult[]>;
 }
 
-const measured = (make: () => Promise<Case>) => async () => runCase(await make(), { minCpuTimeNs });
+const measured = (make: () => Promise<Case>) => async () => runCase(await make(), { minCpuTimeNs, rounds });
 const steps: Step[] = [
   { id: 'get-by-name-100', run: measured(() => getByNameCase(100)) },
   { id: 'get-by-name-100000', run: measured(() => getByNameCase(100_000)) },
@@ -34,6 +36,16 @@ const steps: Step[] = [
   { id: 'get-variables-100', run: measured(getVariablesCase) },
   { id: 'update-variables-100', run: measured(updateVariablesCase) },
   { id: 'register-10k', run: () => registerCase(quick ? 3 : 9) },
+  { id: 'unwatched-set-name', run: measured(() => unwatchedSetCase(false)) },
+  { id: 'unwatched-set-ref', run: measured(() => unwatchedSetCase(true)) },
+  {
+    id: 'notify',
+    run: async () => {
+      const result = await runCase(await notifyCase(), { minCpuTimeNs, rounds });
+      const perWatcher = ((result.medians['100 watchers'] ?? 0) - (result.medians['0 watchers'] ?? 0)) / 100;
+      return { ...result, note: `notification cost per watcher: ${formatNs(perWatcher)}` };
+    },
+  },
   { id: 'list-1k', run: measured(listCase) },
   { id: 'export-import-100k', run: () => exportImportCase(quick ? 3 : 5) },
   { id: 'memory-1m', run: async () => memoryCase(quick ? 200_000 : 1_000_000) },
@@ -41,7 +53,7 @@ const steps: Step[] = [
     id: 'get-scaling',
     run: async () => {
       const [hot, spread] = await getScalingCases();
-      return [await runCase(hot, { minCpuTimeNs }), await runCase(spread, { minCpuTimeNs })];
+      return [await runCase(hot, { minCpuTimeNs, rounds }), await runCase(spread, { minCpuTimeNs, rounds })];
     },
   },
 ];
