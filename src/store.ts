@@ -354,7 +354,13 @@ export abstract class Store implements StateProvider<'sync'> {
         ...this.changeOf(subscription.target as Target, undefined, 'initial'),
         subscriptions: [subscription],
       }));
-      this.dispatcher.deliver(initial);
+      try {
+        this.dispatcher.deliver(initial);
+      } catch (error) {
+        // The caller gets no handle when this throws, so the watch must not outlive the call.
+        this.stopWatching(watcher);
+        throw error;
+      }
     }
     return watcher;
   }

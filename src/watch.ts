@@ -52,6 +52,11 @@ export interface WatcherInfo {
 
 /** Rounds of callback-triggered writes delivered before a feedback loop is stopped. */
 export const MAX_DELIVERY_ROUNDS = 100;
+/**
+ * Changes delivered by one outermost write before a feedback loop is stopped. Rounds alone do not
+ * bound the work: two watchers that each write back double the writes every round.
+ */
+export const MAX_DELIVERED_CHANGES = 100_000;
 
 /** @internal One watcher's interest in one variable (a record, or a numeric code). */
 export interface Subscription {
@@ -63,7 +68,10 @@ export interface Subscription {
 /** @internal */
 export class Watcher implements Watch {
   active = true;
-  /** Set when the watcher ended because its last variable was deleted: it still gets that delete event. */
+  /**
+   * Set when the watcher ended because its last variable was deleted: it still gets the events of
+   * writes that committed while it was subscribed (that delete included). An unwatch drops them.
+   */
   endedByDelete = false;
   /** Subscriptions still live, one per watched variable, in the order given. */
   readonly subscriptions: Subscription[] = [];
@@ -110,20 +118,29 @@ export class Dispatcher {
     this.delivering = true;
     const errors: unknown[] = [];
     let rounds = 0;
+    let delivered = 0;
     try {
       while (this.pending.length > 0) {
-        if (++rounds > MAX_DELIVERY_ROUNDS) {
+        const tooDeep = ++rounds > MAX_DELIVERY_ROUNDS;
+        if (tooDeep || delivered > MAX_DELIVERED_CHANGES) {
           const dropped = this.pending.length;
           this.pending = [];
+          const bound = tooDeep ? `for ${MAX_DELIVERY_ROUNDS} rounds` : `for ${MAX_DELIVERED_CHANGES} changes`;
           throw new StateError(
             'watch_loop',
-            `Watch callbacks kept writing watched variables for ${MAX_DELIVERY_ROUNDS} rounds; stopped with ${dropped} notifications undelivered (every write made so far stands)`,
-            { rule: 'maxDeliveryRounds' },
+            `Watch callbacks kept writing watched variables ${bound}; stopped with ${dropped} notifications undelivered (every write made so far stands)`,
+            { rule: tooDeep ? 'maxDeliveryRounds' : 'maxDeliveredChanges' },
           );
         }
         const round = this.pending;
         this.pending = [];
-        for (const change of round) this.fanOut(change, errors);
+        for (const change of round) {
+          if (++delivered > MAX_DELIVERED_CHANGES) {
+            this.pending = round.slice(round.indexOf(change)).concat(this.pending);
+            break;
+          }
+          this.fanOut(change, errors);
+        }
       }
     } finally {
       this.delivering = false;
@@ -136,7 +153,7 @@ export class Dispatcher {
   private fanOut(change: Change, errors: unknown[]): void {
     for (const subscription of change.subscriptions) {
       const watcher = subscription.watcher;
-      if (!watcher.active && !(change.kind === 'delete' && watcher.endedByDelete)) continue;
+      if (!watcher.active && !watcher.endedByDelete) continue;
       const event: WatchEvent = {
         id: change.id,
         name: change.name,

@@ -207,6 +207,48 @@ export function watchTests(factory: Factory): void {
       s.setVariable('p', 'ok'); // and the store goes on working
     });
 
+    it('two watchers writing back to each other stop with watch_loop too (the writes double every round)', async () => {
+      const s = await seeded();
+      for (let w = 0; w < 2; w++) s.watchVariables(['k'], (e) => s.setVariable('k', (e.newValue as number) + 1));
+      expect(codeOf(() => s.setVariable('k', 0))).toBe('watch_loop');
+      expect(s.ref('k').version).toBe(s.stats().totalUpdates);
+      s.setVariable('p', 'ok');
+    });
+
+    it('a watch whose includeInitial delivery throws is not left behind (the caller never got its handle)', async () => {
+      const s = await seeded();
+      expect(() =>
+        s.watchVariables(
+          ['t'],
+          () => {
+            throw new Error('no');
+          },
+          { includeInitial: true },
+        ),
+      ).toThrow(AggregateError);
+      expect(s.listWatchers()).toEqual([]);
+    });
+
+    it('events of writes committed before a delete reach every watcher subscribed then', async () => {
+      const s = await seeded();
+      const id = s.listVariables()[0]?.id as string;
+      const first: unknown[] = [];
+      const second: unknown[] = [];
+      s.watchVariables(['t'], (e) => {
+        first.push(brief(e));
+        if (e.kind === 'set' && e.version === 1) s.deleteVariable('t');
+      });
+      s.watchVariables(['t', 'k'], (e) => second.push(brief(e)));
+      s.updateVariables({ t: 1, [id]: 2 });
+      const expected = [
+        ['set', 't', 0.5, 1, 1],
+        ['set', 't', 1, 2, 2],
+        ['delete', 't', 2, undefined, 2],
+      ];
+      expect(first).toEqual(expected);
+      expect(second).toEqual(expected);
+    });
+
     it('deleting a watched variable sends a delete event and ends that part of the watch', async () => {
       const s = await seeded();
       const seen: unknown[] = [];

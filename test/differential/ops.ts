@@ -43,6 +43,8 @@ export type Ident =
   | { readonly by: 'bulk'; readonly batch: number; readonly index: number }
   /** A variable that exists when the operation runs (the index-th in registration order, bulk ones aside), by name or by id. */
   | { readonly by: 'live'; readonly index: number; readonly via: 'name' | 'id' }
+  /** A variable some watch of the current store watches (as listWatchers() lists them before the operation), else as 'live'. */
+  | { readonly by: 'watched'; readonly index: number; readonly via: 'name' | 'id' }
   /** Anything at all, strings that look like ids and non-strings included. */
   | { readonly by: 'raw'; readonly value: unknown };
 
@@ -70,7 +72,14 @@ export type Op =
   /** Creates a ref; later refGet/refSet use refs by index (modulo their number), possibly stale. */
   | { readonly op: 'ref'; readonly target: Ident }
   | { readonly op: 'refGet'; readonly ref: number }
-  | { readonly op: 'refSet'; readonly ref: number; readonly value: unknown; readonly metadata: unknown }
+  | {
+      readonly op: 'refSet';
+      readonly ref: number;
+      readonly value: unknown;
+      readonly metadata: unknown;
+      /** Picks among the refs to watched variables (by id) when there are any. */
+      readonly watched?: true;
+    }
   /** exportState → JSON → importState into fresh stores of the same and of the other backend. */
   | { readonly op: 'export' }
   /** exportState → JSON → mutate → a fresh store of the same backend imports it; on success it replaces the current one. */
@@ -87,7 +96,58 @@ export type Op =
     }
   | { readonly op: 'bulkDelete'; readonly batch: number; readonly start: number; readonly stride: number }
   | { readonly op: 'bulkUpdate'; readonly batch: number; readonly start: number; readonly stride: number; readonly shift: number }
-  | { readonly op: 'cleanup' };
+  | { readonly op: 'cleanup' }
+  /** watchVariables on both stores; each side's callback logs every event it gets (see runner.ts). */
+  | {
+      readonly op: 'watch';
+      readonly targets: readonly Ident[] | 'not-an-array' | 'empty';
+      readonly includeInitial: boolean;
+      readonly filter: WatchFilter;
+      readonly action: WatchAction;
+      readonly onError: 'none' | 'log' | 'rethrow';
+      readonly signal: 'none' | 'live' | 'aborted';
+      readonly odd: OddWatch;
+    }
+  /** Stops a watch captured earlier (index from the newest, modulo their number; possibly stopped already), or unwatchVariables(anything). */
+  | { readonly op: 'unwatch'; readonly target: WatchRef }
+  | { readonly op: 'listWatchers' };
+
+/** A pure filter from a fixed set: 'none' passes no filter at all; 'throws' throws on every call. */
+export type WatchFilter = 'none' | 'always' | 'changed' | 'numbers' | 'throws';
+
+/**
+ * What a watch callback does after logging its event. Targets are resolved
+ * when the watch op runs; 'self' is the event's variable (its identifier as
+ * given). Writes other than `every` ones happen once per watch; `every` ones
+ * (and echo) are capped per step, so feedback loops stay bounded.
+ */
+export type WatchAction =
+  | { readonly do: 'log' }
+  | { readonly do: 'throw'; readonly every: boolean }
+  | { readonly do: 'set'; readonly target: Ident | 'self'; readonly value: unknown; readonly every: boolean }
+  /** Sets the event's variable to the event's new value: a loop unless the filter ends it. */
+  | { readonly do: 'echo' }
+  | { readonly do: 'delete'; readonly target: Ident | 'self' }
+  | { readonly do: 'batch'; readonly items: ReadonlyArray<readonly [Ident, unknown]>; readonly withSelf: boolean }
+  /** Unwatches itself, or the index-th captured watch (resolved when the callback runs). */
+  | { readonly do: 'unwatch'; readonly which: 'self' | number }
+  /** Registers another (logging) watch from inside the callback. */
+  | { readonly do: 'watch'; readonly targets: readonly Ident[]; readonly includeInitial: boolean }
+  | { readonly do: 'cleanup' };
+
+/** Malformed watchVariables arguments. */
+export type OddWatch =
+  | 'none'
+  | 'bogus-key'
+  | 'includeInitial-string'
+  | 'filter-not-function'
+  | 'callback-not-function'
+  | 'options-null'
+  | 'signal-not-signal';
+
+export type WatchRef =
+  | { readonly by: 'captured'; readonly index: number; readonly via: 'method' | 'object' | 'id' | 'abort' }
+  | { readonly by: 'raw'; readonly value: unknown };
 
 // ─── values ────────────────────────────────────────────────────────────────
 
@@ -535,7 +595,18 @@ export const identArb: fc.Arbitrary<Ident> = fc.oneof(
       .record({ index: fc.nat(12), via: fc.constantFrom<'name' | 'id'>('name', 'id') })
       .map(({ index, via }): Ident => ({ by: 'live', index, via })),
   },
+  {
+    weight: 8,
+    arbitrary: fc
+      .record({ index: fc.nat(6), via: fc.constantFrom<'name' | 'id'>('name', 'id') })
+      .map(({ index, via }): Ident => ({ by: 'watched', index, via })),
+  },
 );
+
+/** A watched variable (a live one when nothing is watched). */
+const watchedArb: fc.Arbitrary<Ident> = fc
+  .record({ index: fc.nat(6), via: fc.constantFrom<'name' | 'id'>('name', 'id') })
+  .map(({ index, via }): Ident => ({ by: 'watched', index, via }));
 
 // ─── snapshot mutations ────────────────────────────────────────────────────
 
@@ -641,6 +712,135 @@ const registerArb: fc.Arbitrary<Op> = fc.record({ name: fc.constantFrom(...NAMES
 
 const updateItemArb = fc.tuple(identArb, writeValueArb);
 
+// ─── watching ──────────────────────────────────────────────────────────────
+
+/** Mostly variables that exist (one missing identifier fails the whole watch), sometimes any identifier. */
+const watchIdentArb: fc.Arbitrary<Ident> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({ index: fc.nat(12), via: fc.constantFrom<'name' | 'id'>('name', 'id') })
+      .map(({ index, via }): Ident => ({ by: 'live', index, via })),
+  },
+  { weight: 2, arbitrary: identArb },
+  // Bulk variables, so that bulk deletes and bulk updates touch watched variables.
+  {
+    weight: 1,
+    arbitrary: fc.record({ batch: fc.nat(4), index: fc.nat(2500) }).map(({ batch, index }): Ident => ({ by: 'bulk', batch, index })),
+  },
+);
+
+const watchTargetsArb: fc.Arbitrary<Ident[]> = fc
+  .record({ items: fc.array(watchIdentArb, { minLength: 1, maxLength: 3 }), again: fc.boolean() })
+  .map(({ items, again }) => {
+    // Sometimes the first variable once more, through its other identifier (name ↔ id).
+    const first = items[0];
+    return again && (first?.by === 'live' || first?.by === 'watched')
+      ? [...items, { ...first, via: first.via === 'id' ? 'name' : 'id' }]
+      : items;
+  });
+
+const selfOrIdentArb: fc.Arbitrary<Ident | 'self'> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant<'self'>('self') },
+  { weight: 2, arbitrary: identArb },
+);
+
+export const watchActionArb: fc.Arbitrary<WatchAction> = fc.oneof(
+  { weight: 40, arbitrary: fc.constant<WatchAction>({ do: 'log' }) },
+  { weight: 10, arbitrary: fc.boolean().map((every): WatchAction => ({ do: 'throw', every })) },
+  {
+    weight: 20,
+    arbitrary: fc
+      .record({
+        target: selfOrIdentArb,
+        value: writeValueArb,
+        every: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      })
+      .map((r): WatchAction => ({ do: 'set', ...r })),
+  },
+  { weight: 4, arbitrary: fc.constant<WatchAction>({ do: 'echo' }) },
+  { weight: 6, arbitrary: selfOrIdentArb.map((target): WatchAction => ({ do: 'delete', target })) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({ items: fc.array(fc.tuple(identArb, writeValueArb), { maxLength: 3 }), withSelf: fc.boolean() })
+      .map((r): WatchAction => ({ do: 'batch', ...r })),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.oneof(fc.constant<'self'>('self'), fc.nat(6)).map((which): WatchAction => ({ do: 'unwatch', which })),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ targets: watchTargetsArb, includeInitial: fc.boolean() }).map((r): WatchAction => ({ do: 'watch', ...r })),
+  },
+  { weight: 2, arbitrary: fc.constant<WatchAction>({ do: 'cleanup' }) },
+);
+
+const watchArb: fc.Arbitrary<Op> = fc
+  .record({
+    targets: fc.oneof(
+      { weight: 30, arbitrary: watchTargetsArb },
+      { weight: 1, arbitrary: fc.constantFrom<'not-an-array' | 'empty'>('not-an-array', 'empty') },
+    ),
+    includeInitial: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    filter: fc.oneof(
+      { weight: 6, arbitrary: fc.constant<WatchFilter>('none') },
+      { weight: 6, arbitrary: fc.constantFrom<WatchFilter>('always', 'changed', 'numbers') },
+      { weight: 1, arbitrary: fc.constant<WatchFilter>('throws') },
+    ),
+    action: watchActionArb,
+    onError: fc.oneof(
+      { weight: 8, arbitrary: fc.constant<'none'>('none') },
+      { weight: 2, arbitrary: fc.constantFrom<'log' | 'rethrow'>('log', 'rethrow') },
+    ),
+    signal: fc.oneof(
+      { weight: 8, arbitrary: fc.constant<'none'>('none') },
+      { weight: 3, arbitrary: fc.constantFrom<'live' | 'aborted'>('live', 'live', 'aborted') },
+    ),
+    odd: fc.oneof(
+      { weight: 40, arbitrary: fc.constant<OddWatch>('none') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<OddWatch>(
+          'bogus-key',
+          'includeInitial-string',
+          'filter-not-function',
+          'callback-not-function',
+          'options-null',
+          'signal-not-signal',
+        ),
+      },
+    ),
+  })
+  .map((r): Op => ({ op: 'watch', ...r }));
+
+const watchRefArb: fc.Arbitrary<WatchRef> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .record({ index: fc.nat(8), via: fc.constantFrom<'method' | 'object' | 'id' | 'abort'>('method', 'object', 'id', 'abort') })
+      .map((r): WatchRef => ({ by: 'captured', ...r })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<() => unknown>(
+        () => 'watch_1',
+        () => 'watch_2',
+        () => 'watch_0',
+        () => 'watch_unknown',
+        () => '',
+        () => 5,
+        () => undefined,
+        () => null,
+        () => ({ id: 'watch_1' }),
+        () => ({}),
+      )
+      .map((make): WatchRef => ({ by: 'raw', value: make() })),
+  },
+);
+
 /** Arbitrary operations. `bulk` scales how often the table-growth operations appear. */
 export function opArb(bulk = 1): fc.Arbitrary<Op> {
   return fc.oneof(
@@ -669,18 +869,42 @@ export function opArb(bulk = 1): fc.Arbitrary<Op> {
         .map(({ form, items, metadata, again }): Op => {
           const first = items[0]?.[0];
           const extra: Array<readonly [Ident, unknown]> =
-            again !== null && first?.by === 'live' ? [[{ ...first, via: first.via === 'id' ? 'name' : 'id' }, again]] : [];
+            again !== null && (first?.by === 'live' || first?.by === 'watched')
+              ? [[{ ...first, via: first.via === 'id' ? 'name' : 'id' }, again]]
+              : [];
           return { op: 'updateVariables', form, items: [...items, ...extra], metadata };
         }),
     },
+    {
+      // Batches of fitting writes to watched variables: most succeed, so their events are delivered.
+      weight: 8,
+      arbitrary: fc
+        .record({
+          form: fc.constantFrom<'object' | 'map'>('object', 'map'),
+          items: fc.array(fc.tuple(watchedArb, fitArb), { minLength: 1, maxLength: 3 }),
+          metadata: fc.oneof(fc.constant(undefined), validMetadataArb),
+        })
+        .map(({ form, items, metadata }): Op => ({ op: 'updateVariables', form, items, metadata })),
+    },
     { weight: 20, arbitrary: identArb.map((target): Op => ({ op: 'delete', target })) },
+    { weight: 4, arbitrary: watchedArb.map((target): Op => ({ op: 'delete', target })) },
     { weight: 12, arbitrary: identArb.map((target): Op => ({ op: 'ref', target })) },
+    { weight: 4, arbitrary: watchedArb.map((target): Op => ({ op: 'ref', target })) },
     { weight: 12, arbitrary: fc.nat(10).map((ref): Op => ({ op: 'refGet', ref })) },
     {
       weight: 16,
       arbitrary: fc.record({ ref: fc.nat(10), value: writeValueArb, metadata: writeMetadataArb }).map((r): Op => ({ op: 'refSet', ...r })),
     },
+    {
+      weight: 6,
+      arbitrary: fc
+        .record({ ref: fc.nat(10), value: fitArb, metadata: fc.oneof(fc.constant(undefined), validMetadataArb) })
+        .map((r): Op => ({ op: 'refSet', ...r, watched: true })),
+    },
     { weight: 8, arbitrary: fc.constant<Op>({ op: 'export' }) },
+    { weight: 24, arbitrary: watchArb },
+    { weight: 6, arbitrary: watchRefArb.map((target): Op => ({ op: 'unwatch', target })) },
+    { weight: 2, arbitrary: fc.constant<Op>({ op: 'listWatchers' }) },
     // Not at either end of the list: fast-check biases its choice towards the ends.
     { weight: 1, arbitrary: fc.constant<Op>({ op: 'cleanup' }) },
     { weight: 8, arbitrary: fc.record({ mutation: mutationArb, viaInit: fc.boolean() }).map((r): Op => ({ op: 'reload', ...r })) },

@@ -4,9 +4,16 @@
 // listVariables() (timestamps aside), on the shared counters, and the wasm
 // table must hold exactly the numeric variables. Any exception that is not a
 // StateError is a failure. A divergence throws an Error naming the step.
+//
+// Watching: each side's watch callbacks append a normalized record of every
+// event they get to that side's own log; after every step the two logs must
+// be equal, and so must listWatchers() (createdAt aside). An AggregateError
+// from a delivery is an outcome like a StateError: its errors' count and
+// messages are compared (each must be a StateError or a deliberate callback
+// error; anything else is a failure).
 
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
-import type { Ident, Mutation, Op } from './ops.js';
+import type { Ident, Mutation, Op, WatchAction, WatchFilter, WatchRef } from './ops.js';
 import { isFit, NAMES, ownObject, type TypeName } from './ops.js';
 
 type Side = 'wasm' | 'js';
@@ -27,6 +34,26 @@ interface AnyStore {
   importState(snapshot: unknown): void;
   stats(): Record<string, number>;
   cleanup(): void;
+  watchVariables(identifiers: unknown, callback: unknown, options?: unknown): AnyWatch;
+  unwatchVariables(watch: unknown): void;
+  listWatchers(): Array<Record<string, unknown>>;
+}
+
+interface AnyWatch {
+  readonly id: string;
+  unwatch(): void;
+}
+
+/** The shape of the events watch callbacks get. */
+interface AnyEvent {
+  readonly kind: string;
+  readonly id: string;
+  readonly name: string;
+  readonly identifier: string;
+  readonly oldValue: unknown;
+  readonly newValue: unknown;
+  readonly version: number;
+  readonly metadata: unknown;
 }
 
 interface AnyRef {
@@ -54,6 +81,17 @@ export const totals = {
 
 /** Per check, how often both sides succeeded and how often both failed with each error code. */
 export const outcomeCounts: Record<string, Record<string, number>> = {};
+
+/**
+ * Watch events the wasm side's callbacks got, by the operation that caused them and the event's kind
+ * (`watch` is includeInitial), plus what callbacks did and how watches ended. Printed with FUZZ_STATS=1.
+ */
+export const watchCounts: Record<string, Record<string, number>> = {};
+
+function countWatch(group: string, key: string, n = 1): void {
+  const counts = (watchCounts[group] ??= {});
+  counts[key] = (counts[key] ?? 0) + n;
+}
 
 function count(what: string, outcome: Outcome): void {
   const key = 'ok' in outcome ? 'ok' : outcome.error.split(' | ', 2).join(':');
@@ -174,18 +212,37 @@ function describeError(error: StateError): string {
 
 class NotAStateError extends Error {}
 
+/** What a watch callback (or its filter or onError handler) throws on purpose. */
+class CallbackError extends Error {}
+
 function failure(side: Side, error: unknown): NotAStateError {
   if (error instanceof NotAStateError) return error;
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   return new NotAStateError(`${side} threw something other than a StateError: ${text}`);
 }
 
+/** An error a watch callback passed on: a StateError (from a write it made) or a deliberate CallbackError. */
+function describeCallbackError(side: Side, error: unknown): string {
+  if (error instanceof StateError) return describeError(error);
+  if (error instanceof CallbackError) return `callback: ${error.message}`;
+  throw failure(side, error);
+}
+
+/** A StateError, or the AggregateError of a delivery whose callbacks threw; anything else is a failure. */
+function describeThrown(side: Side, error: unknown): string {
+  if (error instanceof StateError) return describeError(error);
+  if (error instanceof AggregateError) {
+    const inner = error.errors.map((e: unknown) => describeCallbackError(side, e));
+    return `AggregateError | ${error.errors.length} | ${error.message} | ${inner.join(' ; ')}`;
+  }
+  throw failure(side, error);
+}
+
 function attempt(side: Side, fn: () => unknown): Outcome {
   try {
     return { ok: fn() };
   } catch (error) {
-    if (error instanceof StateError) return { error: describeError(error) };
-    throw failure(side, error);
+    return { error: describeThrown(side, error) };
   }
 }
 
@@ -193,8 +250,7 @@ async function attemptAsync(side: Side, fn: () => Promise<unknown>): Promise<Out
   try {
     return { ok: await fn() };
   } catch (error) {
-    if (error instanceof StateError) return { error: describeError(error) };
-    throw failure(side, error);
+    return { error: describeThrown(side, error) };
   }
 }
 
@@ -222,6 +278,63 @@ interface Bulk {
   type: 'float' | 'integer' | 'boolean';
 }
 
+/** One side's view of a watch made by a watch op (or by a callback). */
+interface WatchHandle {
+  /** The same on both sides: `w<n>` for a watch op, `w<n>.<m>` for a watch made by its callback. */
+  readonly label: string;
+  /** The store it was made on (a reload replaces the run's stores, not this). */
+  readonly store: AnyStore;
+  readonly controller: AbortController | undefined;
+  /** What watchVariables returned; absent when it threw after registering (includeInitial). */
+  watch: AnyWatch | undefined;
+  id: string | undefined;
+}
+
+/** A watch action with its targets resolved (the same strings on both sides). */
+type Act =
+  | { readonly do: 'log' | 'echo' | 'cleanup' }
+  | { readonly do: 'throw'; readonly every: boolean }
+  | { readonly do: 'set'; readonly target: unknown; readonly self: boolean; readonly value: unknown; readonly every: boolean }
+  | { readonly do: 'delete'; readonly target: unknown; readonly self: boolean }
+  | { readonly do: 'batch'; readonly pairs: ReadonlyArray<readonly [unknown, unknown]>; readonly withSelf: boolean }
+  | { readonly do: 'unwatch'; readonly which: 'self' | number }
+  | { readonly do: 'watch'; readonly targets: readonly unknown[]; readonly includeInitial: boolean };
+
+/** How a watch is made: the op's options, the action resolved. */
+interface WatchSpec {
+  readonly includeInitial: boolean;
+  readonly filter: WatchFilter;
+  readonly act: Act;
+  readonly onError: 'none' | 'log' | 'rethrow';
+  readonly signal: 'none' | 'live' | 'aborted';
+  readonly odd: Extract<Op, { op: 'watch' }>['odd'];
+}
+
+/** A callback's state on one side: whether its once-only action ran, and its writes in the current step. */
+interface CallbackState {
+  done: boolean;
+  writes: number;
+  nested: number;
+}
+
+/** Writes one callback may make per step: enough for a feedback loop to reach MAX_DELIVERY_ROUNDS (100). */
+const WRITES_PER_STEP = 110;
+
+const FILTERS: Readonly<Record<Exclude<WatchFilter, 'none'>, (oldValue: unknown, newValue: unknown) => boolean>> = {
+  always: () => true,
+  changed: (oldValue, newValue) => !Object.is(oldValue, newValue),
+  numbers: (oldValue, newValue) => typeof newValue === 'number' || typeof oldValue === 'number',
+  throws: () => {
+    throw new CallbackError('filter throws');
+  },
+};
+
+/** A watch event as logged: every field, numbers by Object.is (canon), taken when delivered. */
+function eventRecord(label: string, event: AnyEvent): string {
+  const { kind, id, name, identifier, oldValue, newValue, version, metadata } = event;
+  return `${label} ${canon({ kind, id, name, identifier, oldValue, newValue, version, metadata })}`;
+}
+
 class Run {
   stores!: Pair<AnyStore>;
   /** Ids returned by successful single registrations, in order (the same on both sides, or the run failed). */
@@ -236,10 +349,26 @@ class Run {
   private seenIds = new Set<string>();
   /** The variables before the current step (bulk ones aside), as the last check() listed them. */
   private live: Array<Record<string, unknown>> = [];
+  /** Each side's watches, in the order made (watch ops and callbacks alike); unwatch ops pick by index. */
+  readonly watches: Pair<WatchHandle[]> = { wasm: [], js: [] };
+  /** Each side's event log: what its callbacks got, normalized. */
+  readonly logs: Pair<string[]> = { wasm: [], js: [] };
+  /** Log entries already compared. */
+  private compared = 0;
+  private nextLabel = 1;
+  private readonly callbackStates: CallbackState[] = [];
+  /** The variables the current store's watches watch, as the last check() listed them (by listWatchers()). */
+  private watched: Array<Record<string, unknown>> = [];
+  private watchedIdentifiers: string[] = [];
+  /** `<op>:<event kind>` of the events delivered in this step (for the counts). */
+  private readonly delivered = new Set<string>();
+  /** Something other than a StateError thrown inside a callback (a bug even if the dispatcher swallowed it). */
+  private unexpected: NotAStateError | undefined;
 
   beginStep(op: Op): void {
     this.step++;
     this.current = op;
+    for (const state of this.callbackStates) state.writes = 0;
   }
 
   private liveVariables(): Array<Record<string, unknown>> {
@@ -302,6 +431,11 @@ class Run {
         const variables = this.liveVariables();
         const variable = variables[ident.index % Math.max(1, variables.length)];
         return variable === undefined ? 'a' : ident.via === 'id' ? variable.id : variable.name;
+      }
+      case 'watched': {
+        const variable = this.watched[ident.index % Math.max(1, this.watched.length)];
+        if (variable === undefined) return this.resolve({ ...ident, by: 'live' });
+        return ident.via === 'id' ? variable.id : variable.name;
       }
       case 'raw':
         return ident.value;
@@ -408,7 +542,10 @@ class Run {
         return;
       }
       case 'refSet': {
-        const pair = this.refs[op.ref % Math.max(1, this.refs.length)];
+        const watchedIds = new Set(this.watched.map((v) => v.id));
+        const toWatched = op.watched === true ? this.refs.filter((r) => watchedIds.has(r.wasm?.id)) : [];
+        const refs = toWatched.length > 0 ? toWatched : this.refs;
+        const pair = refs[op.ref % Math.max(1, refs.length)];
         if (pair === undefined) return;
         const value = isFit(op.value) ? op.value.$fit[pair.type] : op.value;
         this.both('ref.set outcomes', (_, side) => {
@@ -471,9 +608,261 @@ class Run {
         return;
       }
       case 'cleanup':
+        this.countEnding('cleanup');
         this.both('cleanup outcomes', (s) => s.cleanup());
         return;
+      case 'watch':
+        this.watchOp(op);
+        return;
+      case 'unwatch':
+        this.unwatchOp(op.target);
+        return;
+      case 'listWatchers':
+        this.both('listWatchers outcomes', (s) => s.listWatchers().map(withoutCreatedAt));
+        return;
     }
+  }
+
+  // ─── watching ────────────────────────────────────────────────────────────
+
+  /** Counts an operation that ends every watch of the current stores (cleanup, or a reload replacing them). */
+  private countEnding(what: string): void {
+    const active = attempt('wasm', () => this.stores.wasm.listWatchers().length);
+    if ('ok' in active && (active.ok as number) > 0) {
+      countWatch('endings', `${what} with watchers`);
+      countWatch('endings', `watchers ended by ${what}`, active.ok as number);
+    }
+  }
+
+  private watchOp(op: Extract<Op, { op: 'watch' }>): void {
+    const targets = op.targets === 'not-an-array' ? 'a' : op.targets === 'empty' ? [] : op.targets.map((ident) => this.resolve(ident));
+    const spec: WatchSpec = {
+      includeInitial: op.includeInitial,
+      filter: op.filter,
+      act: this.resolveAction(op.action),
+      onError: op.onError,
+      signal: op.signal,
+      odd: op.odd,
+    };
+    const label = `w${this.nextLabel++}`;
+    const outcome = this.both('watchVariables outcomes', (s, side) => this.watchOn(side, s, targets, spec, label));
+    countWatch('watch ops', 'ok' in outcome.wasm ? 'ok' : (outcome.wasm.error.split(' | ', 1)[0] as string));
+  }
+
+  private resolveAction(action: WatchAction): Act {
+    switch (action.do) {
+      case 'log':
+      case 'echo':
+      case 'cleanup':
+        return { do: action.do };
+      case 'throw':
+        return action;
+      case 'set': {
+        if (action.target === 'self') return { do: 'set', target: undefined, self: true, value: action.value, every: action.every };
+        const target = this.resolve(action.target);
+        return { do: 'set', target, self: false, value: this.valueFor(target, action.value), every: action.every };
+      }
+      case 'delete':
+        return action.target === 'self'
+          ? { do: 'delete', target: undefined, self: true }
+          : { do: 'delete', target: this.resolve(action.target), self: false };
+      case 'batch':
+        return {
+          do: 'batch',
+          pairs: action.items.map(([ident, value]) => {
+            const target = this.resolve(ident);
+            return [target, this.valueFor(target, value)] as const;
+          }),
+          withSelf: action.withSelf,
+        };
+      case 'unwatch':
+        return action;
+      case 'watch':
+        return { do: 'watch', targets: action.targets.map((ident) => this.resolve(ident)), includeInitial: action.includeInitial };
+    }
+  }
+
+  /**
+   * watchVariables on one side's store, with a logging callback. Returns what the op compares
+   * (the watch's id); a watch that is registered is captured even when the call threw (a callback
+   * failing during includeInitial), its id then found through listWatchers.
+   */
+  private watchOn(side: Side, store: AnyStore, targets: unknown, spec: WatchSpec, label: string): unknown {
+    const controller = spec.signal === 'none' ? undefined : new AbortController();
+    if (spec.signal === 'aborted') controller?.abort();
+    const handle: WatchHandle = { label, store, controller, watch: undefined, id: undefined };
+    const state: CallbackState = { done: false, writes: 0, nested: 0 };
+    this.callbackStates.push(state);
+    const options: Record<string, unknown> = {};
+    if (spec.includeInitial) options.includeInitial = true;
+    if (spec.filter !== 'none') options.filter = FILTERS[spec.filter];
+    if (controller !== undefined) options.signal = controller.signal;
+    if (spec.onError === 'log') {
+      options.onError = (error: unknown, event: AnyEvent) => {
+        this.logs[side].push(`${label} onError ${this.callbackErrorText(side, error)} on ${eventRecord(label, event)}`);
+      };
+    } else if (spec.onError === 'rethrow') {
+      options.onError = (error: unknown) => {
+        throw new CallbackError(`${label} onError rethrows (${this.callbackErrorText(side, error)})`);
+      };
+    }
+    let passed: unknown = options;
+    switch (spec.odd) {
+      case 'bogus-key':
+        options.bogus = 1;
+        break;
+      case 'includeInitial-string':
+        options.includeInitial = 'yes';
+        break;
+      case 'filter-not-function':
+        options.filter = 'changed';
+        break;
+      case 'options-null':
+        passed = null;
+        break;
+      case 'signal-not-signal':
+        options.signal = { aborted: false };
+        break;
+      default:
+        break;
+    }
+    const callback = spec.odd === 'callback-not-function' ? 'log' : this.callback(side, store, handle, spec.act, state);
+    const before = new Set(this.watcherIds(store));
+    try {
+      const watch = store.watchVariables(targets, callback, passed);
+      handle.watch = watch;
+      handle.id = watch.id;
+      this.watches[side].push(handle);
+      return { id: watch.id };
+    } catch (error) {
+      // Registered (and still active) although the call threw: the oldest watch that is new.
+      const added = this.watcherIds(store).filter((id) => !before.has(id));
+      added.sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+      if (added[0] !== undefined) {
+        handle.id = added[0];
+        this.watches[side].push(handle);
+      }
+      throw error;
+    }
+  }
+
+  private watcherIds(store: AnyStore): string[] {
+    try {
+      return store.listWatchers().map((info) => info.id as string);
+    } catch {
+      return []; // closed
+    }
+  }
+
+  /** The text a callback error is logged as; anything other than a StateError or a CallbackError is recorded as a failure. */
+  private callbackErrorText(side: Side, error: unknown): string {
+    try {
+      return describeCallbackError(side, error);
+    } catch (bug) {
+      this.unexpected ??= failure(side, bug);
+      return 'unexpected';
+    }
+  }
+
+  /** The callback of one watch on one side: logs the event, then performs its action. */
+  private callback(side: Side, store: AnyStore, handle: WatchHandle, act: Act, state: CallbackState): (event: AnyEvent) => void {
+    return (event) => {
+      this.logs[side].push(eventRecord(handle.label, event));
+      if (side === 'wasm') this.delivered.add(`${this.current?.op ?? 'end'}:${event.kind}`);
+      const once = (): boolean => {
+        if (state.done) return false;
+        state.done = true;
+        return true;
+      };
+      const budget = (): boolean => state.writes++ < WRITES_PER_STEP;
+      const run = (what: string, fn: () => void): void => {
+        if (side === 'wasm') countWatch('callback actions', what);
+        try {
+          fn();
+        } catch (error) {
+          // Passed on to the dispatcher (AggregateError or onError); a non-StateError is recorded here as well,
+          // since a watch_loop drops the errors of its delivery.
+          if (!(error instanceof StateError || error instanceof CallbackError)) this.unexpected ??= failure(side, error);
+          throw error;
+        }
+      };
+      switch (act.do) {
+        case 'log':
+          return;
+        case 'throw':
+          if (act.every || once()) {
+            run('throw', () => {
+              throw new CallbackError(`${handle.label} throws on ${event.kind} of ${event.identifier} v${event.version}`);
+            });
+          }
+          return;
+        case 'set':
+          if (act.every ? budget() : once()) {
+            const target = act.self ? event.identifier : act.target;
+            const value = act.self ? this.valueFor(event.id, act.value) : act.value;
+            run(act.self ? 'set self' : 'set other', () => store.setVariable(target, value));
+          }
+          return;
+        case 'echo':
+          if (event.kind !== 'delete' && budget()) run('echo', () => store.setVariable(event.identifier, event.newValue));
+          return;
+        case 'delete':
+          if (once()) run(act.self ? 'delete self' : 'delete other', () => store.deleteVariable(act.self ? event.identifier : act.target));
+          return;
+        case 'batch':
+          if (once()) {
+            const pairs: Array<readonly [unknown, unknown]> = [...act.pairs];
+            if (act.withSelf && event.kind !== 'delete') pairs.unshift([event.identifier, event.newValue]);
+            run('batch', () => store.updateVariables(ownObject(pairs.map(([key, value]) => [String(key), value] as const))));
+          }
+          return;
+        case 'unwatch':
+          if (once()) {
+            const target = act.which === 'self' ? handle : this.watches[side][act.which % Math.max(1, this.watches[side].length)];
+            run('unwatch', () => {
+              if (target !== undefined) stopWatch(target, 'method', store);
+            });
+          }
+          return;
+        case 'watch':
+          if (once()) {
+            const nested: WatchSpec = {
+              includeInitial: act.includeInitial,
+              filter: 'none',
+              act: { do: 'log' },
+              onError: 'none',
+              signal: 'none',
+              odd: 'none',
+            };
+            const label = `${handle.label}.${++state.nested}`;
+            run('watch', () => {
+              this.watchOn(side, store, act.targets, nested, label);
+            });
+          }
+          return;
+        case 'cleanup':
+          if (once()) run('cleanup', () => store.cleanup());
+          return;
+      }
+    };
+  }
+
+  private unwatchOp(ref: WatchRef): void {
+    if (ref.by === 'raw') {
+      this.both('unwatchVariables(raw) outcomes', (s) => s.unwatchVariables(ref.value));
+      return;
+    }
+    if (this.watches.wasm.length !== this.watches.js.length) {
+      this.fail('captured watches', `${this.watches.wasm.length} watches`, `${this.watches.js.length} watches`);
+    }
+    const before = attempt('wasm', () => this.stores.wasm.listWatchers().length);
+    this.both(`unwatch (${ref.via}) outcomes`, (s, side) => {
+      const handles = this.watches[side];
+      const handle = handles[handles.length - 1 - (ref.index % Math.max(1, handles.length))];
+      if (handle !== undefined) stopWatch(handle, ref.via, s);
+    });
+    const after = attempt('wasm', () => this.stores.wasm.listWatchers().length);
+    if ('ok' in before && 'ok' in after) countWatch('unwatch ops', before.ok === after.ok ? 'no active watch stopped' : 'stopped a watch');
   }
 
   /**
@@ -572,6 +961,7 @@ class Run {
     this.sameOutcomes('reload (import of a mutated export) outcomes', outcomes.wasm, outcomes.js);
     count('reload', outcomes.wasm);
     if (next.wasm !== undefined && next.js !== undefined) {
+      this.countEnding('reload');
       // A new store: it knows the ids it imported, not the ones deleted before the export.
       this.stores = { wasm: next.wasm, js: next.js };
       this.seenIds = new Set();
@@ -580,6 +970,8 @@ class Run {
 
   /** What must hold after every step. */
   check(): void {
+    if (this.unexpected !== undefined) throw this.unexpected;
+    this.checkWatches();
     const lists: Pair<Outcome> = {
       wasm: attempt('wasm', () => this.stores.wasm.listVariables()),
       js: attempt('js', () => this.stores.js.listVariables()),
@@ -594,10 +986,18 @@ class Run {
     });
     if (!('ok' in lists.wasm && 'ok' in lists.js)) {
       this.live = [];
+      this.watched = [];
       return;
     }
     const list = lists.wasm.ok as Array<Record<string, unknown>>;
     this.remember(list);
+    // Each watched identifier's variable (an id wins over an equal name), once each.
+    const watched = new Set<Record<string, unknown>>();
+    for (const identifier of this.watchedIdentifiers) {
+      const variable = list.find((v) => v.id === identifier) ?? list.find((v) => v.name === identifier);
+      if (variable !== undefined) watched.add(variable);
+    }
+    this.watched = [...watched];
     for (const info of list) this.seenIds.add(info.id as string);
     for (const side of SIDES) {
       for (const info of (side === 'wasm' ? lists.wasm.ok : lists.js.ok) as Array<Record<string, unknown>>) {
@@ -612,10 +1012,51 @@ class Run {
     auditTable(this, this.stores.wasm, 'wasm', list);
   }
 
-  /** Compares whole exports at the end of a sequence. */
+  /** The event logs agree (entries since the last check), and so does listWatchers() (createdAt aside). */
+  private checkWatches(): void {
+    const { wasm, js } = this.logs;
+    if (wasm.length !== js.length || wasm.some((entry, i) => i >= this.compared && entry !== js[i])) {
+      this.fail('watch events delivered in this step', wasm.slice(this.compared).join('\n    '), js.slice(this.compared).join('\n    '));
+    }
+    this.compared = wasm.length;
+    for (const key of this.delivered) countWatch('steps delivering events (op:kind)', key);
+    this.delivered.clear();
+    const listed = this.both('listWatchers (createdAt aside)', (s) => s.listWatchers().map(withoutCreatedAt));
+    this.watchedIdentifiers = 'ok' in listed.wasm ? (listed.wasm.ok as Array<{ identifiers: string[] }>).flatMap((w) => w.identifiers) : [];
+  }
+
+  /** Compares whole exports at the end of a sequence, then ends both stores (with whatever watches they have). */
   finish(): void {
     this.exportBoth('exportState at the end');
+    this.countEnding('the final cleanup');
+    this.both('final cleanup outcomes', (s) => s.cleanup());
+    this.checkWatches();
   }
+}
+
+/** Stops a watch: through its own unwatch(), through `store`.unwatchVariables (object or id), or by aborting its signal. */
+function stopWatch(handle: WatchHandle, via: 'method' | 'object' | 'id' | 'abort', store: AnyStore): void {
+  switch (via) {
+    case 'method':
+      if (handle.watch !== undefined) handle.watch.unwatch();
+      else store.unwatchVariables(handle.id);
+      return;
+    case 'object':
+      store.unwatchVariables(handle.watch ?? { id: handle.id });
+      return;
+    case 'id':
+      store.unwatchVariables(handle.id);
+      return;
+    case 'abort':
+      if (handle.controller !== undefined) handle.controller.abort();
+      else handle.watch?.unwatch();
+      return;
+  }
+}
+
+function withoutCreatedAt(info: Record<string, unknown>): Record<string, unknown> {
+  const { createdAt: _c, ...rest } = info;
+  return rest;
 }
 
 /** One valid registration of each type: type, value, options (made fresh for each call). */
