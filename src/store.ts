@@ -339,8 +339,10 @@ export abstract class Store implements StateProvider<'sync'> {
       watcher.active = false;
       return watcher;
     }
+    const table = this.table as NumericTable;
     for (const [target, identifier] of targets) {
-      const subscription: Subscription = { watcher, identifier, target };
+      const [id, name] = typeof target === 'number' ? [table.id(target), table.name(target)] : [target.id, target.name];
+      const subscription: Subscription = { watcher, identifier, target, id, name };
       watcher.subscriptions.push(subscription);
       this.subscribe(target, subscription);
     }
@@ -536,16 +538,20 @@ export abstract class Store implements StateProvider<'sync'> {
 
   /** What a watcher is told about a variable; `subscriptions` is the variable's current list. */
   private changeOf(target: Target, oldValue: VariableValue | undefined, kind: WatchEventKind): Change {
-    const info = this.infoOf(target);
+    // Only the fields an event carries: infoOf would also build constraints for every notification.
+    const table = this.table as NumericTable;
+    const numeric = typeof target === 'number';
+    const subscriptions = this.subscriptionsOf(target) ?? [];
+    const first = subscriptions[0];
     return {
       // A copy: the variable's list may change (watch, unwatch, delete) before delivery.
-      subscriptions: [...(this.subscriptionsOf(target) ?? [])],
-      id: info.id,
-      name: info.name,
+      subscriptions: [...subscriptions],
+      id: first?.id ?? (numeric ? table.id(target) : target.id),
+      name: first?.name ?? (numeric ? table.name(target) : target.name),
       oldValue,
-      newValue: kind === 'delete' ? undefined : info.value,
-      version: info.version,
-      metadata: info.metadata,
+      newValue: kind === 'delete' ? undefined : this.valueOf(target),
+      version: this.versionOf(target),
+      metadata: numeric ? table.metadata(target) : target.metadata,
       kind,
     };
   }

@@ -63,6 +63,9 @@ export interface Subscription {
   readonly watcher: Watcher;
   readonly identifier: string;
   readonly target: unknown;
+  /** The variable's id and name, fixed for its life: computed once here, not per notification. */
+  readonly id: string;
+  readonly name: string;
 }
 
 /** @internal */
