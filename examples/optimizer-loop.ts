@@ -21,8 +21,8 @@ console.log(
     .join(', '),
 );
 
-// A toy objective whose optimum sits near the bounds, so some steps are refused.
-const score = (t: number, k: number) => -((t - 1.98) ** 2) - ((k - 4000) / 1000) ** 2;
+// A toy objective with its optimum inside the bounds (a refused write throws, which costs microseconds).
+const score = (t: number, k: number) => -((t - 1.3) ** 2) - ((k - 900) / 1000) ** 2;
 
 const temperature = state.ref<number>('temperature');
 const maxTokens = state.ref<number>('max_tokens');
@@ -60,7 +60,13 @@ console.log(`\n${steps.toLocaleString()} optimizer steps in ${(elapsedNs / 1e6).
 console.log(
   `  ${(elapsedNs / stats.totalOperations).toFixed(1)} ns per store call, loop arithmetic included (sets are validated, versioned, timestamped)`,
 );
-console.log(`  ${rejected.toLocaleString()} writes refused by constraints, state unchanged by each`);
+if (rejected > 0) console.log(`  ${rejected.toLocaleString()} writes refused by constraints, state unchanged by each`);
+try {
+  temperature.set(5);
+} catch (error) {
+  if (!(error instanceof StateError)) throw error;
+  console.log(`  an out-of-range write is refused: ${error.code}: ${error.message}`);
+}
 console.log(`  best: temperature=${temperature.get().toFixed(3)}, max_tokens=${maxTokens.get()} (version ${temperature.version})`);
 console.log(`  stats: ${JSON.stringify(stats)}`);
 const snapshot = JSON.stringify(state.exportState());

@@ -15,7 +15,6 @@ import { booleanSpec, floatSpec, integerSpec } from './types/numeric.js';
 import type { Core, CoreExports } from './wasm.js';
 import type { Subscription } from './watch.js';
 
-export const handleOf = (code: number): number => code >>> 1;
 const isBooleanCode = (code: number): boolean => (code & 1) === 1;
 
 /** One new numeric variable, as registration or import describes it. */
