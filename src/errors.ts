@@ -33,6 +33,8 @@ export interface StateErrorDetails {
   readonly path?: string;
   /** Per-identifier failures of a `batch_failed` error (a null-prototype object). */
   readonly errors?: Readonly<Record<string, BatchItemError>>;
+  /** What led to this error (for `watch_loop`: the callbacks' own errors, as an AggregateError). */
+  readonly cause?: unknown;
 }
 
 export class StateError extends Error {
@@ -44,7 +46,7 @@ export class StateError extends Error {
   readonly errors: Readonly<Record<string, BatchItemError>> | undefined;
 
   constructor(code: StateErrorCode, message: string, details: StateErrorDetails = {}) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.variable = details.variable;
     this.rule = details.rule;

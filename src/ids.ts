@@ -2,7 +2,10 @@
 // positive integer that a store never hands out twice; ids of numeric
 // variables are not even stored, only parsed.
 
-/** Largest serial an id may carry: leaves 2^52 more ids before generation could lose integer precision. */
+/**
+ * Largest serial an id may carry, generated or imported: below 2^53, so serials stay exact and
+ * never repeat. A store whose imports reach it can generate no more ids (invalid_argument).
+ */
 export const MAX_SERIAL = 2 ** 52;
 
 export function idOf(name: string, serial: number): string {

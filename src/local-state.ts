@@ -25,8 +25,7 @@ export class LocalState extends Store {
         rule: 'maxMemoryBytes',
       });
     }
-    core.refresh();
-    const state = new LocalState(sessionId, new NumericTable(core));
+    const state = new LocalState(sessionId, new NumericTable(core)); // the table refreshes its view of the grown memory
     if (existingState !== undefined) state.importState(existingState);
     return state;
   }

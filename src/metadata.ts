@@ -71,7 +71,16 @@ export function copyMetadata(value: unknown, context: string): Metadata {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new StateError('invalid_argument', `${context}: metadata must be a plain object`, { rule: 'metadata', path: 'metadata' });
   }
-  return copyJson(value, context, '', 0, new Set()) as Metadata;
+  try {
+    return copyJson(value, context, '', 0, new Set()) as Metadata;
+  } catch (error) {
+    if (error instanceof StateError) throw error;
+    // A getter or a Proxy trap threw while the metadata was read.
+    throw new StateError('invalid_argument', `${context}: metadata could not be read: ${String(error)}`, {
+      rule: 'metadata',
+      path: 'metadata',
+    });
+  }
 }
 
 /** Shallow merge of frozen metadata objects; returns `base` itself when there is nothing to add. */

@@ -145,7 +145,7 @@ function parseVariable(key: string, raw: unknown): ImportedVariable {
   const v = parsed.data;
   if (v.id !== key) invalidThrow(`${base}.id`, `id ${quote(v.id)} does not match its key`);
   const serial = serialOf(v.id, v.name);
-  if (serial === undefined) invalidThrow(`${base}.id`, `id must be "var_<name>_<n>" for name ${quote(v.name)}`);
+  if (serial === undefined) invalidThrow(`${base}.id`, `id must be "var_<name>_<n>" for name ${quote(v.name)}, with 1 <= n <= 2^52`);
   const spec = specOf(v.type, v.name);
   let parsedConstraints: ReturnType<typeof parseConstraints>;
   let metadata: Metadata;
@@ -184,7 +184,7 @@ function invalidThrow(path: string, why: string): never {
  * constraints, value, metadata) and the name index. Throws `invalid_export`
  * naming the path of the first defect; returns the variables in payload order.
  */
-export function parseSnapshot(payload: unknown): ImportedVariable[] {
+export function parseSnapshot(payload: unknown): { readonly sessionId: string; readonly variables: ImportedVariable[] } {
   try {
     const envelope = envelopeSchema.safeParse(payload);
     if (!envelope.success) {
@@ -208,7 +208,7 @@ export function parseSnapshot(payload: unknown): ImportedVariable[] {
       if (names.get(name) !== id) throw invalid(`variableIndex.${name}`, `does not match the variable named ${quote(name)}`);
     }
     if (indexKeys.length !== names.size) throw invalid('variableIndex', `has ${indexKeys.length} names for ${names.size} variables`);
-    return result;
+    return { sessionId: envelope.data.sessionId, variables: result };
   } catch (error) {
     if (error instanceof StateError && error.code === 'invalid_export') throw error;
     // A hostile payload (a throwing getter, a Proxy) must still end as invalid_export.

@@ -10,12 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { coarseNow } from './clock.js';
 import { type BatchItemError, describeValue, quote, StateError } from './errors.js';
-import { idOf } from './ids.js';
+import { idOf, MAX_SERIAL } from './ids.js';
 import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from './metadata.js';
 import type { NumericTable } from './numeric-table.js';
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from './provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from './snapshot.js';
 import {
+  coerce,
   constraintViolation,
   invalidValue,
   parseConstraints,
@@ -115,7 +116,7 @@ interface Staged {
   readonly target: Target;
   /** The f64 for numeric codes; unused for records. */
   readonly cell: number;
-  /** The stored value for records; unused for numeric codes. */
+  /** The stored value for records (for numeric codes, the same f64 as `cell`). */
   readonly stored: VariableValue;
 }
 
@@ -170,13 +171,21 @@ export abstract class Store implements StateProvider<'sync'> {
     }
     const { constraints, rules } = parseConstraints(spec, parsedOptions.data.constraints, name);
     const metadata = initialMetadata(name, parsedOptions.data.description, parsedOptions.data.metadata);
-    const value = spec.coerce(initialValue);
+    const value = coerce(spec, initialValue);
     if (value === undefined) throw invalidValue(name, spec, initialValue);
     const violation = spec.violation(value, rules);
     if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
     const now = coarseNow();
+    const [serialBefore, orderBefore] = [this.nextSerial, this.nextOrder];
     const serial = this.nextFreeSerial(name);
-    this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
+    try {
+      this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
+    } catch (error) {
+      // out_of_memory: a failed registration must not use up an id or a place in the order either.
+      this.nextSerial = serialBefore;
+      this.nextOrder = orderBefore;
+      throw error;
+    }
     this.totalOperations++;
     return idOf(name, serial);
   }
@@ -370,7 +379,9 @@ export abstract class Store implements StateProvider<'sync'> {
   /** Stops a watch, given the object watchVariables returned or its id. Unknown or stopped: nothing happens. */
   unwatchVariables(watch: Watch | string): void {
     const id = typeof watch === 'string' ? watch : watch?.id;
-    if (typeof id === 'string') this.watchers.get(id)?.unwatch();
+    const watcher = typeof id === 'string' ? this.watchers.get(id) : undefined;
+    // Watch ids are per store: an object from another store is not this store's watch.
+    if (watcher !== undefined && (typeof watch === 'string' || watcher === watch)) watcher.unwatch();
   }
 
   /** The active watches, oldest first: for debugging. */
@@ -405,7 +416,7 @@ export abstract class Store implements StateProvider<'sync'> {
   /** Validates the whole payload, then adds every variable; on any failure nothing is added. */
   importState(snapshot: unknown): void {
     this.assertOpen();
-    const incoming = parseSnapshot(snapshot);
+    const { sessionId: importedFrom, variables: incoming } = parseSnapshot(snapshot);
     for (const item of incoming) {
       for (const taken of [item.name, item.id]) {
         if (this.nameTaken(taken) || this.resolve(taken) !== undefined) {
@@ -430,14 +441,17 @@ export abstract class Store implements StateProvider<'sync'> {
       this.add(item);
       if (item.serial >= this.nextSerial) this.nextSerial = item.serial + 1;
     }
-    this.lastImport = { sessionId: (snapshot as StateSnapshot).sessionId, variables: incoming.length, at: coarseNow() };
+    // Frozen: an export hands this object out.
+    this.lastImport = Object.freeze({ sessionId: importedFrom, variables: incoming.length, at: coarseNow() });
   }
 
   capabilities(): Capabilities {
+    this.assertOpen();
     return CAPABILITIES;
   }
 
   requiresBridge(): boolean {
+    this.assertOpen();
     return false;
   }
 
@@ -522,15 +536,17 @@ export abstract class Store implements StateProvider<'sync'> {
         } else target.subscriptions = undefined;
       }
     }
-    if (watcher.subscriptions.length === 0) {
-      watcher.endedByDelete = byDelete;
-      this.stopWatching(watcher);
-    }
+    if (watcher.subscriptions.length === 0) this.stopWatching(watcher, byDelete);
   }
 
-  private stopWatching(watcher: Watcher): void {
-    if (!watcher.active) return;
+  private stopWatching(watcher: Watcher, byDelete = false): void {
+    if (!watcher.active) {
+      // An explicit unwatch after the last delete still drops the events not yet delivered.
+      if (!byDelete) watcher.endedByDelete = false;
+      return;
+    }
     watcher.active = false;
+    watcher.endedByDelete = byDelete;
     this.watchers.delete(watcher.id);
     if (watcher.abortListener !== undefined) watcher.options.signal?.removeEventListener('abort', watcher.abortListener);
     for (const subscription of [...watcher.subscriptions]) this.forget(subscription);
@@ -629,14 +645,14 @@ export abstract class Store implements StateProvider<'sync'> {
   /** The f64 for a non-number input to a numeric variable ('NaN', true, 'false', …), or `invalid_value`. */
   private cellOf(table: NumericTable, code: number, value: unknown): number {
     const spec = table.spec(code);
-    const coerced = spec.coerce(value);
+    const coerced = coerce(spec, value);
     if (coerced === undefined) throw invalidValue(table.name(code), spec, value);
     return toCell(coerced);
   }
 
   /** The stored form of a record's value, checked against type, constraints and the version limit. */
   private storedOf(variable: Variable, value: unknown): VariableValue {
-    const stored = variable.spec.coerce(value);
+    const stored = coerce(variable.spec, value);
     if (stored === undefined) throw invalidValue(variable.name, variable.spec, value);
     const violation = variable.spec.violation(stored, variable.rules);
     if (violation !== undefined) throw constraintViolation(variable.name, violation, value);
@@ -694,6 +710,15 @@ export abstract class Store implements StateProvider<'sync'> {
   /** The next serial whose id `var_<name>_<n>` is not already some variable's name (so no id shadows a name). */
   private nextFreeSerial(name: string): number {
     for (;;) {
+      // Reached only through an import of an id near MAX_SERIAL: an id must never stop parsing, or repeat.
+      if (this.nextSerial > MAX_SERIAL) {
+        throw invalidArgument(
+          `registerVariable: this store has used every id serial up to ${MAX_SERIAL} (an import carried the last one)`,
+          {
+            rule: 'serial',
+          },
+        );
+      }
       const serial = this.nextSerial++;
       if (!this.nameTaken(idOf(name, serial))) return serial;
     }
@@ -832,6 +857,16 @@ function closedError(): StateError {
 }
 
 function toPairs(updates: Updates): Array<[string, unknown]> {
+  try {
+    return readPairs(updates);
+  } catch (error) {
+    if (error instanceof StateError) throw error;
+    // A getter or a Proxy trap threw while the updates were read.
+    throw invalidArgument(`updateVariables: the updates could not be read: ${String(error)}`);
+  }
+}
+
+function readPairs(updates: Updates): Array<[string, unknown]> {
   if (updates instanceof Map) {
     const pairs: Array<[string, unknown]> = [];
     for (const [key, value] of updates) {

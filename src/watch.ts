@@ -132,7 +132,11 @@ export class Dispatcher {
           throw new StateError(
             'watch_loop',
             `Watch callbacks kept writing watched variables ${bound}; stopped with ${dropped} notifications undelivered (every write made so far stands)`,
-            { rule: tooDeep ? 'maxDeliveryRounds' : 'maxDeliveredChanges' },
+            {
+              rule: tooDeep ? 'maxDeliveryRounds' : 'maxDeliveredChanges',
+              // Callback errors collected before the loop was stopped are not lost.
+              ...(errors.length > 0 ? { cause: new AggregateError(errors, `${errors.length} watch callback(s) threw`) } : {}),
+            },
           );
         }
         const round = this.pending;

@@ -60,6 +60,23 @@ describe('LocalState (wasm)', () => {
     expect(s.stats().wasmMemoryBytes).toBeLessThanOrEqual(2 * 65536);
   });
 
+  it('a registration refused for memory uses up no id: the next id is the one it would have had', async () => {
+    const full = await LocalState.init({ maxMemoryBytes: 65536 });
+    const control = await LocalState.init();
+    let n = 0;
+    for (;;) {
+      try {
+        full.registerVariable(`v${n}`, 'float', 0);
+      } catch {
+        break;
+      }
+      control.registerVariable(`v${n}`, 'float', 0);
+      n++;
+    }
+    expect(full.registerVariable('s', 'string', 'x')).toBe(control.registerVariable('s', 'string', 'x'));
+    expect(full.listVariables().map((v) => v.name)).toEqual(control.listVariables().map((v) => v.name));
+  });
+
   it('an import that would cross the memory cap fails as a whole', async () => {
     const source = await LocalState.init();
     for (let i = 0; i < 3000; i++) source.registerVariable(`v${i}`, 'float', i);

@@ -93,3 +93,12 @@ export function decodeNumber(encoded: unknown): number | undefined {
   if (typeof encoded === 'string') return SPECIAL_NUMBERS[encoded];
   return undefined;
 }
+
+/** `spec.coerce`, with a value whose getters or Proxy traps throw treated as not of the type. */
+export function coerce(spec: TypeSpec, value: unknown): VariableValue | undefined {
+  try {
+    return spec.coerce(value);
+  } catch {
+    return undefined;
+  }
+}

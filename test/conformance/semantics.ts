@@ -263,6 +263,8 @@ export function semanticsTests(factory: Factory): void {
         () => s.exportState(),
         () => s.importState({}),
         () => s.stats(),
+        () => s.capabilities(),
+        () => s.requiresBridge(),
         () => s.ref('t'),
         () => t.get(),
         () => t.set(1),
@@ -270,6 +272,30 @@ export function semanticsTests(factory: Factory): void {
         () => p.set('b'),
       ];
       for (const call of calls) expect(codeOf(call)).toBe('closed');
+    });
+
+    it('turns input whose getters throw into StateErrors, changing nothing', async () => {
+      const s = await factory();
+      s.registerVariable('t', 'float', 1);
+      s.registerVariable('e', 'embedding', [1, 2]);
+      const before = observe(s);
+      const throwing = (what: object) =>
+        Object.defineProperty(what, 'k', {
+          enumerable: true,
+          get() {
+            throw new RangeError('a getter');
+          },
+        });
+      expect(codeOf(() => s.setVariable('t', 2, throwing({}) as Record<string, unknown>))).toBe('invalid_argument');
+      expect(codeOf(() => s.updateVariables(throwing({}) as Record<string, unknown>))).toBe('invalid_argument');
+      const hostile = new Proxy([1, 2], {
+        get(target, key, receiver) {
+          if (key === '0') throw new RangeError('a trap');
+          return Reflect.get(target, key, receiver);
+        },
+      });
+      expect(codeOf(() => s.setVariable('e', hostile))).toBe('invalid_value');
+      expect(observe(s)).toEqual(before);
     });
 
     it('reports capabilities and that it needs no bridge', async () => {

@@ -154,6 +154,40 @@ export function snapshotTests(factory: Factory): void {
       for (const bad of [null, 5, 'x', [], {}, { variables: {} }]) expect(codeOf(() => t.importState(bad))).toBe('invalid_export');
     });
 
+    it('keeps every id it generates parseable and unique: imported serials stop at 2^52, and generation stops there too', async () => {
+      const s = await factory();
+      s.registerVariable('a', 'integer', 1);
+      const withSerial = (n: number) => JSON.parse(JSON.stringify(s.exportState()).replaceAll(/var_a_\d+/g, `var_a_${n}`));
+      expect(codeOf(() => s.importState(withSerial(2 ** 52 + 1)))).toBe('invalid_export');
+      const high = await factory({ existingState: withSerial(2 ** 51) });
+      const id = high.registerVariable('b', 'integer', 2);
+      expect(id).toBe(`var_b_${2 ** 51 + 1}`);
+      const copy = await factory({ existingState: JSON.parse(JSON.stringify(high.exportState())) });
+      expect(copy.getVariable(id)).toBe(2);
+      const top = await factory({ existingState: withSerial(2 ** 52) });
+      expect(codeOf(() => top.registerVariable('c', 'integer', 3))).toBe('invalid_argument');
+      expect(top.listVariables().map((v) => v.name)).toEqual(['a']);
+    });
+
+    it('reads an import payload once: a getter that changes its answer cannot act after validation', async () => {
+      const s = await factory();
+      s.registerVariable('a', 'integer', 1);
+      const payload = JSON.parse(JSON.stringify(s.exportState()));
+      let reads = 0;
+      Object.defineProperty(payload, 'sessionId', {
+        enumerable: true,
+        get() {
+          if (reads++ > 0) throw new TypeError('read twice');
+          return 'source';
+        },
+      });
+      const t = await factory();
+      t.importState(payload);
+      expect(t.getVariable('a')).toBe(1);
+      expect(t.exportState().metadata.lastImport).toMatchObject({ sessionId: 'source', variables: 1 });
+      expect(Object.isFrozen(t.exportState().metadata.lastImport)).toBe(true);
+    });
+
     it('imports "__proto__" names and keys as data without polluting any prototype', async () => {
       const s = await richStore(factory);
       const json = JSON.stringify(s.exportState());

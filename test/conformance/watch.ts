@@ -265,6 +265,32 @@ export function watchTests(factory: Factory): void {
       expect(seen).toHaveLength(3);
     });
 
+    it('an unwatch after the last watched variable was deleted still drops the events not yet delivered', async () => {
+      const s = await seeded();
+      const log: string[] = [];
+      let target: Watch | undefined;
+      s.watchVariables(['k'], () => {
+        s.deleteVariable('t');
+        target?.unwatch();
+      });
+      target = s.watchVariables(['t'], (e) => log.push(e.kind));
+      s.updateVariables({ k: 2, t: 1 });
+      expect(log).toEqual([]);
+    });
+
+    it('unwatchVariables ignores a watch object that belongs to another store', async () => {
+      const a = await seeded();
+      const b = await seeded();
+      const seen: unknown[] = [];
+      const inA = a.watchVariables(['t'], (e) => seen.push(e.newValue));
+      const inB = b.watchVariables(['t'], (e) => seen.push(`b${e.newValue}`));
+      expect(inB.id).toBe(inA.id); // ids are per store
+      b.unwatchVariables(inA);
+      b.setVariable('t', 1);
+      a.setVariable('t', 1.5);
+      expect(seen).toEqual(['b1', 1.5]);
+    });
+
     it('cleanup ends every watch', async () => {
       const s = await seeded();
       const seen: unknown[] = [];
