@@ -244,20 +244,17 @@ export class NumericTable {
   private growSideTables(needed: number): void {
     let size = this.serials.length;
     while (size < needed) size *= 2;
-    const grow = (old: Float64Array) => {
-      const next = new Float64Array(size);
-      next.set(old);
-      return next;
-    };
-    this.serials = grow(this.serials);
-    this.orders = grow(this.orders);
-    this.created = grow(this.created);
-    const bytes = (old: Uint8Array) => {
-      const next = new Uint8Array(size);
-      next.set(old);
-      return next;
-    };
-    this.watched = bytes(this.watched);
-    this.tags = bytes(this.tags);
+    this.serials = grown(this.serials, size);
+    this.orders = grown(this.orders, size);
+    this.created = grown(this.created, size);
+    this.watched = grown(this.watched, size);
+    this.tags = grown(this.tags, size);
   }
+}
+
+/** A copy of a side table, `size` long (the new tail zeroed: a free handle). */
+function grown<T extends Float64Array | Uint8Array>(old: T, size: number): T {
+  const next = new (old.constructor as new (length: number) => T)(size);
+  next.set(old);
+  return next;
 }
