@@ -18,8 +18,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const minCpuTimeNs = quick ? 100e6 : 250e6;
-const rounds = quick ? 1 : 3;
+const minCpuTimeNs = quick ? 60e6 : 250e6;
+const rounds = quick ? 2 : 3;
 
 interface Step {
   readonly id: string;
@@ -47,7 +47,7 @@ const steps: Step[] = [
     },
   },
   { id: 'list-1k', run: measured(listCase) },
-  { id: 'export-import-100k', run: () => exportImportCase(quick ? 3 : 5) },
+  { id: 'export-import', run: () => (quick ? exportImportCase(3, 30_000) : exportImportCase(5)) },
   { id: 'memory-1m', run: async () => memoryCase(quick ? 200_000 : 1_000_000) },
   {
     id: 'get-scaling',

@@ -67,8 +67,7 @@ export async function listCase(): Promise<Case> {
   };
 }
 
-export async function exportImportCase(trials = 5): Promise<CaseResult> {
-  const N = 100_000;
+export async function exportImportCase(trials = 5, N = 100_000): Promise<CaseResult> {
   const { wasm, js } = await floatStores(N);
   const sources: Record<string, LocalState | JsLocalState> = { 'wasm LocalState': wasm, 'pure-JS JsLocalState': js };
   const medians: Record<string, number> = {};
@@ -87,8 +86,8 @@ export async function exportImportCase(trials = 5): Promise<CaseResult> {
   }
   const ratio = (medians['wasm LocalState'] as number) / (medians['pure-JS JsLocalState'] as number);
   return {
-    id: 'export-import-100k',
-    title: 'exportState + JSON + importState, 100,000 numeric (whole run)',
+    id: `export-import-${N / 1000}k`,
+    title: `exportState + JSON + importState, ${N.toLocaleString()} numeric (whole run)`,
     medians,
     p99,
     ratios: [{ subject: 'wasm LocalState', baseline: 'pure-JS JsLocalState', max: 1, ratio, pass: ratio <= 1 }],

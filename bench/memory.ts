@@ -55,7 +55,7 @@ export function memoryCase(count = 1_000_000): CaseResult {
   }
   const ratio = (medians[CONTENDERS.wasm] as number) / (medians[CONTENDERS.js] as number);
   return {
-    id: 'memory-1m',
+    id: `memory-${count / 1000}k`,
     title: `memory per numeric variable at ${count.toLocaleString()} variables (bytes: JS heap after GC + wasm memory)`,
     medians,
     p99: {},
