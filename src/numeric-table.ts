@@ -17,7 +17,7 @@ import type { Subscription } from './watch.js';
 
 const isBooleanCode = (code: number): boolean => (code & 1) === 1;
 
-/** One new numeric variable, as registration or import describes it. */
+/** @internal One new numeric variable, as registration or import describes it. */
 export interface NumericEntry {
   readonly name: string;
   readonly spec: TypeSpec;
@@ -33,6 +33,7 @@ export interface NumericEntry {
 
 const INITIAL_SIDE_CAPACITY = 16;
 
+/** @internal */
 export class NumericTable {
   readonly core: Core;
   /**
@@ -48,7 +49,7 @@ export class NumericTable {
   /** Name → code of every live numeric variable, in registration order. */
   readonly byName = new Map<string, number>();
   /** Handle → serial (the `<n>` of its id); 0 for a free handle. */
-  serials = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private serials = new Float64Array(INITIAL_SIDE_CAPACITY);
   /** Handle → registration order, unique per insertion and never reused; 0 for a free handle. Refs compare against it. */
   orders = new Float64Array(INITIAL_SIDE_CAPACITY);
   private created = new Float64Array(INITIAL_SIDE_CAPACITY);

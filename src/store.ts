@@ -147,6 +147,7 @@ export abstract class Store implements StateProvider<'sync'> {
   private nextWatcherId = 1;
   private readonly dispatcher = new Dispatcher();
 
+  /** @internal */
   protected constructor(sessionId: string | undefined, table: NumericTable | undefined) {
     this.table = table;
     this.backend = table === undefined ? 'js' : 'wasm';

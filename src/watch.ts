@@ -97,7 +97,7 @@ export class Watcher implements Watch {
   }
 }
 
-/** A change to one variable, to be fanned out to its subscriptions. */
+/** @internal A change to one variable, to be fanned out to its subscriptions. */
 export interface Change {
   readonly subscriptions: readonly Subscription[];
   readonly id: string;

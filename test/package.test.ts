@@ -1,7 +1,7 @@
 // What ships: `npm pack` must hold everything an importer needs, and a
 // separate project must be able to install the tarball and use the API.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,4 +45,37 @@ console.log(JSON.stringify({ value: state.getVariable('temperature'), code, impo
   );
   const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' });
   expect(JSON.parse(out)).toEqual({ value: 0.9, code: 'constraint_violation', imports: 0 });
+
+  // The shipped declarations type-check in a strict consumer that does not skip library checks:
+  // nothing public may refer to a stripped internal type or to the WebAssembly DOM types.
+  writeFileSync(
+    join(app, 'check.ts'),
+    `import { JsLocalState, LocalState, StateError, type StateProvider, type VariableRef, type WatchEvent } from 'localstate-wasm';
+const wasm: StateProvider<'sync'> = await LocalState.init({ sessionId: 'typed' });
+const any: StateProvider = await JsLocalState.init();
+const ref: VariableRef<number> = (await LocalState.init()).ref<number>('x');
+const seen: WatchEvent[] = [];
+export { any, ref, seen, StateError, wasm };
+`,
+  );
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [join(root, 'node_modules/@types')],
+      },
+      files: ['check.ts'],
+    }),
+  );
+  const tsc = join(root, 'node_modules/.bin/tsc');
+  const typecheck = spawnSync(tsc, ['-p', app], { encoding: 'utf8' });
+  expect(typecheck.stdout + typecheck.stderr).toBe('');
+  expect(typecheck.status).toBe(0);
 });
