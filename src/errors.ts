@@ -2,6 +2,8 @@
 // here it becomes a StateError whose `code` is stable and whose message names
 // the variable, the rule and the value.
 
+import type { z } from 'zod';
+
 export const ERROR_CODES = [
   'not_found',
   'already_exists',
@@ -70,4 +72,10 @@ export function describeValue(value: unknown): string {
 /** Quotes a variable name or identifier for a message. */
 export function quote(name: string): string {
   return JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+}
+
+/** The first issue of a failed zod parse, as a dotted path ('' at the root) and zod's message. */
+export function firstIssue(error: z.ZodError): { readonly path: string; readonly message: string } {
+  const issue = error.issues[0];
+  return { path: issue ? issue.path.map(String).join('.') : '', message: issue?.message ?? 'malformed' };
 }

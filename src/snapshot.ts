@@ -3,7 +3,7 @@
 // and "-0"; a RegExp pattern as { regexp, flags }.
 
 import { z } from 'zod';
-import { quote, StateError } from './errors.js';
+import { firstIssue, quote, StateError } from './errors.js';
 import { serialOf } from './ids.js';
 import { copyMetadata, type JsonValue, type Metadata, setOwn } from './metadata.js';
 import { parseConstraints, specOf, type TypeSpec, VARIABLE_TYPES, type VariableType, type VariableValue } from './types/index.js';
@@ -130,16 +130,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function zodWhy(error: z.ZodError): { where: string; message: string } {
-  const issue = error.issues[0];
-  return { where: issue ? issue.path.map(String).join('.') : '', message: issue?.message ?? 'malformed' };
-}
-
 function parseVariable(key: string, raw: unknown): ImportedVariable {
   const base = `variables.${key}`;
   const parsed = variableSchema.safeParse(raw);
   if (!parsed.success) {
-    const { where, message } = zodWhy(parsed.error);
+    const { path: where, message } = firstIssue(parsed.error);
     invalidThrow(where ? `${base}.${where}` : base, message);
   }
   const v = parsed.data;
@@ -188,7 +183,7 @@ export function parseSnapshot(payload: unknown): { readonly sessionId: string; r
   try {
     const envelope = envelopeSchema.safeParse(payload);
     if (!envelope.success) {
-      const { where, message } = zodWhy(envelope.error);
+      const { path: where, message } = firstIssue(envelope.error);
       throw invalid(where || '(root)', message);
     }
     const { variables, variableIndex } = envelope.data;

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { coarseNow } from './clock.js';
-import { type BatchItemError, describeValue, quote, StateError } from './errors.js';
+import { type BatchItemError, describeValue, firstIssue, quote, StateError } from './errors.js';
 import { idOf, MAX_SERIAL } from './ids.js';
 import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from './metadata.js';
 import type { NumericTable } from './numeric-table.js';
@@ -103,9 +103,8 @@ export function invalidArgument(message: string, details: { variable?: string; r
 }
 
 function zodMessage(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'malformed';
-  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+  const { path, message } = firstIssue(error);
+  return path === '' ? message : `${path}: ${message}`;
 }
 
 /** A resolved variable: a JavaScript record, or the code of a numeric variable in the wasm table. */
@@ -114,10 +113,8 @@ type Target = Variable | number;
 /** One validated write of a batch, waiting to be applied. */
 interface Staged {
   readonly target: Target;
-  /** The f64 for numeric codes; unused for records. */
-  readonly cell: number;
-  /** The stored value for records (for numeric codes, the same f64 as `cell`). */
-  readonly stored: VariableValue;
+  /** What apply writes: the f64 cell for a numeric code, the stored value for a record. */
+  readonly value: VariableValue;
 }
 
 /** Could this string be an id (`var_<name>_<n>`)? Names that could are resolved the slow, exact way. */
@@ -621,23 +618,23 @@ export abstract class Store implements StateProvider<'sync'> {
       const cell = typeof value === 'number' ? value : this.cellOf(table, target, value);
       const status = table.checkAt(target >>> 1, cell);
       if (status !== table.statusOk) throw this.rejection(table, target, status, value);
-      return { target, cell, stored: cell };
+      return { target, value: cell };
     }
-    return { target, cell: 0, stored: this.storedOf(target, value) };
+    return { target, value: this.storedOf(target, value) };
   }
 
   private apply(item: Staged, now: number, extra: Metadata | undefined): void {
     const target = item.target;
     if (typeof target === 'number') {
       const table = this.table as NumericTable;
-      const status = table.setAt(target >>> 1, item.cell, now);
+      const status = table.setAt(target >>> 1, item.value as number, now);
       // Staging checked this exact write; a failure here is a bug, not bad input.
       if (status !== table.statusOk)
         throw new Error(`localstate-wasm: staged write to ${quote(table.name(target))} failed with status ${status}`);
       if (extra !== undefined) table.setMetadata(target, mergeMetadata(table.metadata(target), extra));
       return;
     }
-    target.value = item.stored;
+    target.value = item.value;
     target.version++;
     target.lastUpdatedAt = now;
     if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
@@ -910,6 +907,14 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     if (this.table.orders[this.code >>> 1] !== this.order) throw this.stale();
     this.store.writeNumeric(this.table, this.code, value, metadata);
   }
+  /** The stored f64, once the ref is known to be live; counts the get. */
+  protected cell(): number {
+    const table = this.table;
+    const handle = this.code >>> 1;
+    if (table.orders[handle] !== this.order) throw this.stale();
+    this.store.totalOperations++;
+    return table.f64[table.valueBase + handle * table.stride] as number;
+  }
   protected stale(): StateError {
     return this.store.staleRef(this.name, this.id);
   }
@@ -917,21 +922,13 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
 
 class NumberRef extends NumericRef<number> {
   get(): number {
-    const table = this.table;
-    const handle = this.code >>> 1;
-    if (table.orders[handle] !== this.order) throw this.stale();
-    this.store.totalOperations++;
-    return table.f64[table.valueBase + handle * table.stride] as number;
+    return this.cell();
   }
 }
 
 class BooleanRef extends NumericRef<boolean> {
   get(): boolean {
-    const table = this.table;
-    const handle = this.code >>> 1;
-    if (table.orders[handle] !== this.order) throw this.stale();
-    this.store.totalOperations++;
-    return table.f64[table.valueBase + handle * table.stride] === 1;
+    return this.cell() === 1;
   }
 }
 

@@ -1,6 +1,6 @@
 // The type registry: name → spec, plus registration-time constraint parsing.
 
-import { quote, StateError } from '../errors.js';
+import { firstIssue, quote, StateError } from '../errors.js';
 import { booleanSpec, floatSpec, integerSpec } from './numeric.js';
 import { type TypeSpec, VARIABLE_TYPES } from './spec.js';
 import { choiceSpec, moduleSpec, stringSpec } from './text.js';
@@ -46,11 +46,10 @@ export interface ParsedConstraints {
 export function parseConstraints(spec: TypeSpec, raw: unknown, name: string): ParsedConstraints {
   const result = spec.constraintSchema.safeParse(raw ?? {});
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'constraints';
+    const { path, message } = firstIssue(result.error);
     throw new StateError(
       'invalid_argument',
-      `Variable ${quote(name)}: invalid ${spec.type} constraint ${where}: ${issue?.message ?? 'malformed'}`,
+      `Variable ${quote(name)}: invalid ${spec.type} constraint ${path || 'constraints'}: ${message}`,
       { variable: name, rule: 'constraints' },
     );
   }
