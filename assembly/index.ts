@@ -51,6 +51,12 @@ export {
   MIN_INDEX_CAPACITY as ls_MIN_INDEX_CAPACITY,
   MAX_INDEX_CAPACITY as ls_MAX_INDEX_CAPACITY,
   PAGE_SIZE as ls_PAGE_SIZE,
+  BATCH_ITEM_SIZE as ls_BATCH_ITEM_SIZE,
+  BATCH_VALUE as ls_BATCH_VALUE,
+  BATCH_VERSION as ls_BATCH_VERSION,
+  BATCH_HANDLE as ls_BATCH_HANDLE,
+  BATCH_STATUS as ls_BATCH_STATUS,
+  MAX_BATCH_ITEMS as ls_MAX_BATCH_ITEMS,
 } from "./layout";
 
 
@@ -72,6 +78,10 @@ export function ls_set(key: u32, value: f64, now: f64): i32 { return table.setAt
 export function ls_set_at(handle: i32, value: f64, now: f64): i32 { return table.setAt(handle, value, now); }
 /** The status ls_set_at would return, changing nothing: validate a batch, then apply it. */
 export function ls_check_at(handle: i32, value: f64): i32 { return table.checkAt(handle, value); }
+/** Byte offset of a scratch area for `count` batch items (ls_BATCH_ITEM_SIZE bytes each), or a negated status. May grow memory; valid until the next call that may. */
+export function ls_batch_area(count: i32): i32 { return table.batchArea(count); }
+/** Validates every item of a batch written at `area`, then applies all of them or none; returns how many fail (statuses written per item). With `apply` 0 it only checks. */
+export function ls_set_batch(area: i32, count: i32, now: f64, apply: i32): i32 { return table.setBatch(area, count, now, apply); }
 /** Removes `key`; returns a status. Its handle is reused by a later insert. */
 export function ls_delete(key: u32): i32 { return table.remove(key); }
 /** First live handle >= `from`, or -1. */

@@ -16,9 +16,15 @@
 //   │ f64 value │ f64 min │ f64 max │ f64 version │ f64 updatedAt │ u32 key │ u32 type │
 //   └───────────────────────────────────────────┘
 //
+//   batchBase = entriesBase + entryCap × ENTRY_SIZE
+//   ┌─ batch area: count × BATCH_ITEM_SIZE (scratch, made by ls_batch_area) ─┐
+//   │ f64 value │ f64 version │ i32 handle │ i32 status │
+//   └───────────────────────────────────────────────────────────────────────┘
+//
 // entryCap = indexCap × MAX_LOAD_NUM / MAX_LOAD_DEN, so the index load factor
 // never exceeds 3/4. Growth moves the entries block up (memory.copy) and
-// rebuilds the index in place; handles stay valid, entriesBase changes.
+// rebuilds the index in place; handles stay valid, entriesBase changes. The
+// batch area is scratch: it moves with growth and holds nothing between calls.
 
 /** Identifies a table header ("LSTB"). */
 export const MAGIC: u32 = 0x4254534c;
@@ -54,6 +60,15 @@ export const ENTRY_VERSION: i32 = 24;
 export const ENTRY_UPDATED_AT: i32 = 32;
 export const ENTRY_KEY: i32 = 40;
 export const ENTRY_TYPE: i32 = 44;
+
+/** One item of a batch (ls_set_batch): value in (stored value out), new version out, handle in, status out. */
+export const BATCH_ITEM_SIZE: i32 = 24;
+export const BATCH_VALUE: i32 = 0;
+export const BATCH_VERSION: i32 = 8;
+export const BATCH_HANDLE: i32 = 16;
+export const BATCH_STATUS: i32 = 20;
+/** Most items one batch area holds (24 MiB of scratch). */
+export const MAX_BATCH_ITEMS: i32 = 1 << 20;
 
 /** Fibonacci hashing: home slot = (key × HASH_MULTIPLIER mod 2^32) >> (32 − log2 capacity). */
 export const HASH_MULTIPLIER: u32 = 0x9e3779b1;

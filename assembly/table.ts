@@ -14,6 +14,7 @@ import {
   ENTRY_SIZE, ENTRY_VALUE, ENTRY_MIN, ENTRY_MAX, ENTRY_VERSION, ENTRY_UPDATED_AT, ENTRY_KEY,
   ENTRY_TYPE, MIN_INDEX_CAPACITY, MAX_INDEX_CAPACITY, MAX_LOAD_NUM, MAX_LOAD_DEN,
   MAX_SAFE_INTEGER, PAGE_SIZE, MAX_PAGES, HASH_MULTIPLIER,
+  BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_VERSION, BATCH_HANDLE, BATCH_STATUS, MAX_BATCH_ITEMS,
 } from "./layout";
 
 const INDEX_BASE: i32 = HEADER_BASE + HEADER_SIZE;
@@ -257,6 +258,58 @@ export function setAt(handle: i32, value: f64, now: f64): i32 {
   store<f64>(address, version + 1.0, ENTRY_VERSION);
   store<f64>(address, now, ENTRY_UPDATED_AT);
   return STATUS_OK;
+}
+
+/** Byte offset of a scratch area for `count` batch items, just past the entries block; or -status. May grow memory. */
+export function batchArea(count: i32): i32 {
+  if (count < 0 || count > MAX_BATCH_ITEMS) return -STATUS_INVALID_ARGUMENT;
+  const ready = ensureInitialized();
+  if (ready != STATUS_OK) return -ready;
+  const base = entriesBase() + <i32>header32(HEADER_ENTRY_CAPACITY) * ENTRY_SIZE;
+  const status = ensureMemory(<i64>base + <i64>count * BATCH_ITEM_SIZE);
+  return status == STATUS_OK ? base : -status;
+}
+
+/**
+ * Checks every item of a batch, then applies all of them in order, or none.
+ * Returns how many items fail (0: applied, unless `apply` is 0). Each item's
+ * status is written back; on success each item also gets the value as stored
+ * (-0 → 0 for integers) and its new version. The same handle may appear more
+ * than once: each earlier occurrence that passes its own checks counts toward
+ * the version limit.
+ */
+export function setBatch(area: i32, count: i32, now: f64, apply: i32): i32 {
+  if (count < 0 || count > MAX_BATCH_ITEMS) return -STATUS_INVALID_ARGUMENT;
+  let failures = 0;
+  for (let i = 0; i < count; i++) {
+    const item = area + i * BATCH_ITEM_SIZE;
+    const handle = load<i32>(item, BATCH_HANDLE);
+    let status = checkAt(handle, load<f64>(item, BATCH_VALUE));
+    // Near the limit, earlier valid writes of this batch to the same entry count too (rare: a linear scan).
+    if (status == STATUS_OK && load<f64>(entryAddress(handle), ENTRY_VERSION) + <f64>count > MAX_SAFE_INTEGER) {
+      let earlier = 0;
+      for (let j = 0; j < i; j++) {
+        const other = area + j * BATCH_ITEM_SIZE;
+        if (load<i32>(other, BATCH_HANDLE) == handle && load<i32>(other, BATCH_STATUS) == STATUS_OK) earlier++;
+      }
+      if (load<f64>(entryAddress(handle), ENTRY_VERSION) + <f64>earlier >= MAX_SAFE_INTEGER) status = STATUS_VERSION_LIMIT;
+    }
+    store<i32>(item, status, BATCH_STATUS);
+    if (status != STATUS_OK) failures++;
+  }
+  if (failures != 0 || apply == 0) return failures;
+  for (let i = 0; i < count; i++) {
+    const item = area + i * BATCH_ITEM_SIZE;
+    const address = entryAddress(load<i32>(item, BATCH_HANDLE));
+    const stored = normalize(<i32>load<u32>(address, ENTRY_TYPE), load<f64>(item, BATCH_VALUE));
+    const version = load<f64>(address, ENTRY_VERSION) + 1.0;
+    store<f64>(address, stored, ENTRY_VALUE);
+    store<f64>(address, version, ENTRY_VERSION);
+    store<f64>(address, now, ENTRY_UPDATED_AT);
+    store<f64>(item, stored, BATCH_VALUE);
+    store<f64>(item, version, BATCH_VERSION);
+  }
+  return 0;
 }
 
 /** Removes the entry with `key`; its handle goes on the free list. */

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'out_of_memory',
   'closed',
   'watch_loop',
+  'version_conflict',
 ] as const;
 
 export type StateErrorCode = (typeof ERROR_CODES)[number];
@@ -37,6 +38,9 @@ export interface StateErrorDetails {
   readonly errors?: Readonly<Record<string, BatchItemError>>;
   /** What led to this error (for `watch_loop`: the callbacks' own errors, as an AggregateError). */
   readonly cause?: unknown;
+  /** For `version_conflict`: the version the caller expected, and the one the variable has. */
+  readonly expectedVersion?: number;
+  readonly actualVersion?: number;
 }
 
 export class StateError extends Error {
@@ -46,6 +50,8 @@ export class StateError extends Error {
   readonly rule: string | undefined;
   readonly path: string | undefined;
   readonly errors: Readonly<Record<string, BatchItemError>> | undefined;
+  readonly expectedVersion: number | undefined;
+  readonly actualVersion: number | undefined;
 
   constructor(code: StateErrorCode, message: string, details: StateErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -54,7 +60,49 @@ export class StateError extends Error {
     this.rule = details.rule;
     this.path = details.path;
     this.errors = details.errors;
+    this.expectedVersion = details.expectedVersion;
+    this.actualVersion = details.actualVersion;
   }
+}
+
+export function invalidArgument(message: string, details: { variable?: string; rule?: string } = {}): StateError {
+  return new StateError('invalid_argument', message, details);
+}
+
+export function closedError(): StateError {
+  return new StateError('closed', 'This store was cleaned up; create a new one with init()');
+}
+
+/** An identifier that names no variable (or is not a string at all). */
+export function notFound(identifier: unknown): StateError {
+  if (typeof identifier !== 'string') {
+    return invalidArgument(`identifier must be a string (an id or a name), got ${describeValue(identifier)}`, { rule: 'identifier' });
+  }
+  return new StateError('not_found', `No variable with id or name ${quote(identifier)}`, { variable: identifier });
+}
+
+/** A write that named a version (ifVersion / ifVersions) the variable no longer has. */
+export function versionConflict(name: string, expected: number, actual: number): StateError {
+  return new StateError(
+    'version_conflict',
+    `Variable ${quote(name)} is at version ${actual}, not the expected ${expected}; nothing was changed`,
+    { variable: name, rule: 'ifVersion', expectedVersion: expected, actualVersion: actual },
+  );
+}
+
+/** One failing item of a batch, as `batch_failed` lists it. */
+export function batchItemError(error: StateError): BatchItemError {
+  return Object.freeze({ code: error.code, message: error.message });
+}
+
+/** The error of a batch in which any item failed: every failing item, keyed by its identifier as given. */
+export function batchFailed(errors: Readonly<Record<string, BatchItemError>>, total: number): StateError {
+  const failing = Object.values(errors);
+  return new StateError(
+    'batch_failed',
+    `updateVariables: ${failing.length} of ${total} items failed, nothing was changed (first: ${failing[0]?.message ?? ''})`,
+    { rule: 'atomic', errors: Object.freeze(errors) },
+  );
 }
 
 /** Renders a value for an error message: short, and safe for any input. */

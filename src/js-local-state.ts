@@ -3,7 +3,8 @@
 // type specs. A supported backend, and the honest baseline the benchmarks
 // compare LocalState against.
 
-import { type InitOptions, parseInitOptions, Store } from './store.js';
+import { type InitOptions, parseInitOptions } from './options.js';
+import { Store } from './store/store.js';
 
 export class JsLocalState extends Store {
   /** Creates a pure-JavaScript store. Asynchronous only to match LocalState.init. */

@@ -1,10 +1,11 @@
 // LocalState: the WebAssembly-backed store. Float, integer and boolean values
 // live in a wasm table of its own; everything else is the shared Store.
 
-import { StateError } from './errors.js';
-import { NumericTable } from './numeric-table.js';
+import { invalidArgument, StateError } from './errors.js';
+import { type InitOptions, parseInitOptions } from './options.js';
 import type { WasmStateStats } from './provider.js';
-import { type InitOptions, invalidArgument, parseInitOptions, Store } from './store.js';
+import { NumericTable } from './storage/numeric-table.js';
+import { Store } from './store/store.js';
 import { instantiateCore } from './wasm.js';
 
 export class LocalState extends Store {

@@ -3,6 +3,7 @@
 // accepts any backend takes `StateProvider` and awaits every result.
 
 import type { Metadata } from './metadata.js';
+import type { BatchOptions, WriteOptions } from './options.js';
 import type { StateSnapshot } from './snapshot.js';
 import type { VariableType, VariableValue } from './types/index.js';
 import type { Watch, WatchEvent, WatcherInfo, WatchOptions } from './watch.js';
@@ -79,9 +80,11 @@ export interface StateProvider<M extends Mode = Mode> {
   readonly sessionId: string;
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): Result<M, string>;
   getVariable(identifier: string): Result<M, VariableValue>;
-  setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>): Result<M, void>;
+  /** With `{ ifVersion }`, writes only if the variable is at that version (else `version_conflict`). */
+  setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>, options?: WriteOptions): Result<M, void>;
   getVariables(identifiers: readonly string[]): Result<M, Record<string, VariableValue>>;
-  updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>): Result<M, void>;
+  /** All or nothing; with `{ ifVersions }`, only if each named variable is at that version. */
+  updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): Result<M, void>;
   listVariables(): Result<M, VariableInfo[]>;
   deleteVariable(identifier: string): Result<M, void>;
   exportState(): Result<M, StateSnapshot>;

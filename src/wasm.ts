@@ -17,6 +17,8 @@ export interface CoreExports {
   ls_set(key: number, value: number, now: number): number;
   ls_set_at(handle: number, value: number, now: number): number;
   ls_check_at(handle: number, value: number): number;
+  ls_batch_area(count: number): number;
+  ls_set_batch(area: number, count: number, now: number, apply: number): number;
   ls_delete(key: number): number;
   ls_next(from: number): number;
   ls_value_at(handle: number): number;
@@ -77,6 +79,12 @@ export const CONSTANT_NAMES = [
   'HEADER_REHASHES',
   'INDEX_SLOT_KEY',
   'INDEX_SLOT_HANDLE',
+  'BATCH_ITEM_SIZE',
+  'BATCH_VALUE',
+  'BATCH_VERSION',
+  'BATCH_HANDLE',
+  'BATCH_STATUS',
+  'MAX_BATCH_ITEMS',
 ] as const;
 
 export type ConstantName = (typeof CONSTANT_NAMES)[number];
@@ -124,6 +132,8 @@ export class Core {
   readonly maxOffset: number;
   readonly updatedAtOffset: number;
   f64: Float64Array;
+  /** The same memory as i32s, for batch items (handle, status). */
+  i32: Int32Array;
   /** entriesBase / 8, refreshed with the view. */
   entriesBase64 = 0;
 
@@ -138,12 +148,16 @@ export class Core {
     this.maxOffset = ENTRY_MAX / 8;
     this.updatedAtOffset = ENTRY_UPDATED_AT / 8;
     this.f64 = new Float64Array(this.exports.memory.buffer);
+    this.i32 = new Int32Array(this.exports.memory.buffer);
   }
 
-  /** Re-creates the view if memory grew (growth detaches the old buffer) and re-reads entriesBase. */
+  /** Re-creates the views if memory grew (growth detaches the old buffer) and re-reads entriesBase. */
   refresh(): void {
     const buffer = this.exports.memory.buffer;
-    if (this.f64.buffer !== buffer) this.f64 = new Float64Array(buffer);
+    if (this.f64.buffer !== buffer) {
+      this.f64 = new Float64Array(buffer);
+      this.i32 = new Int32Array(buffer);
+    }
     this.entriesBase64 = this.exports.ls_entries_base() / 8;
   }
 

@@ -48,6 +48,15 @@ export type Ident =
   /** Anything at all, strings that look like ids and non-strings included. */
   | { readonly by: 'raw'; readonly value: unknown };
 
+/**
+ * An expected version for a conditional write, resolved when the step runs: the variable's current
+ * version, one that is off by `by`, or any value at all (malformed ones must be invalid_argument).
+ */
+export type Guard =
+  | { readonly kind: 'current' }
+  | { readonly kind: 'off'; readonly by: number }
+  | { readonly kind: 'raw'; readonly value: unknown };
+
 /** A change to an exported snapshot (after its JSON round trip) before it is imported. */
 export type Mutation =
   | { readonly kind: 'none' }
@@ -60,13 +69,15 @@ export type Op =
   /** Registers one valid variable of each type, names taken from the pool starting at `offset`. */
   | { readonly op: 'populate'; readonly offset: number }
   | { readonly op: 'get'; readonly target: Ident }
-  | { readonly op: 'set'; readonly target: Ident; readonly value: unknown; readonly metadata: unknown }
+  | { readonly op: 'set'; readonly target: Ident; readonly value: unknown; readonly metadata: unknown; readonly guard?: Guard }
   | { readonly op: 'getVariables'; readonly targets: readonly Ident[] | 'not-an-array' }
   | {
       readonly op: 'updateVariables';
       readonly form: 'object' | 'map';
       readonly items: ReadonlyArray<readonly [Ident, unknown]>;
       readonly metadata: unknown;
+      /** ifVersions: on written variables, or read guards on others. */
+      readonly guards?: ReadonlyArray<readonly [Ident, Guard]>;
     }
   | { readonly op: 'delete'; readonly target: Ident }
   /** Creates a ref; later refGet/refSet use refs by index (modulo their number), possibly stale. */
@@ -712,6 +723,23 @@ const registerArb: fc.Arbitrary<Op> = fc.record({ name: fc.constantFrom(...NAMES
 
 const updateItemArb = fc.tuple(identArb, writeValueArb);
 
+const guardArb: fc.Arbitrary<Guard> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<Guard>({ kind: 'current' }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .integer({ min: -2, max: 2 })
+      .filter((by) => by !== 0)
+      .map((by): Guard => ({ kind: 'off', by })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>(-1, 1.5, Number.NaN, '1', null, 2 ** 53, -0, Number.MAX_SAFE_INTEGER)
+      .map((value): Guard => ({ kind: 'raw', value })),
+  },
+);
+
 // ─── watching ──────────────────────────────────────────────────────────────
 
 /** Mostly variables that exist (one missing identifier fails the whole watch), sometimes any identifier. */
@@ -935,6 +963,31 @@ export function opArb(bulk = 1): fc.Arbitrary<Op> {
     {
       weight: 40,
       arbitrary: fc.record({ target: identArb, value: writeValueArb, metadata: writeMetadataArb }).map((r): Op => ({ op: 'set', ...r })),
+    },
+    {
+      // Conditional writes (ifVersion): mostly at the current version, some stale, a few malformed.
+      weight: 10,
+      arbitrary: fc
+        .record({ target: identArb, value: writeValueArb, metadata: writeMetadataArb, guard: guardArb })
+        .map((r): Op => ({ op: 'set', ...r })),
+    },
+    {
+      // Conditional batches (ifVersions): guards on written variables and read guards on others.
+      weight: 10,
+      arbitrary: fc
+        .record({
+          form: fc.constantFrom<'object' | 'map'>('object', 'map'),
+          items: fc.array(updateItemArb, { maxLength: 3 }),
+          metadata: writeMetadataArb,
+          guards: fc.array(fc.tuple(identArb, guardArb), { minLength: 1, maxLength: 3 }),
+          onWritten: fc.boolean(),
+        })
+        .map(({ form, items, metadata, guards, onWritten }): Op => {
+          // Guard the written variables themselves (same identifiers), or other variables.
+          const targets =
+            onWritten && items.length > 0 ? guards.map(([, guard], i) => [items[i % items.length]?.[0] as Ident, guard] as const) : guards;
+          return { op: 'updateVariables', form, items, metadata, guards: targets };
+        }),
     },
   );
 }

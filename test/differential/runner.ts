@@ -13,7 +13,7 @@
 // error; anything else is a failure).
 
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
-import type { Ident, Mutation, Op, WatchAction, WatchFilter, WatchRef } from './ops.js';
+import type { Guard, Ident, Mutation, Op, WatchAction, WatchFilter, WatchRef } from './ops.js';
 import { isFit, NAMES, ownObject, type TypeName } from './ops.js';
 
 type Side = 'wasm' | 'js';
@@ -24,9 +24,9 @@ interface AnyStore {
   readonly sessionId: string;
   registerVariable(name: unknown, type: unknown, value: unknown, options?: unknown): string;
   getVariable(identifier: unknown): unknown;
-  setVariable(identifier: unknown, value: unknown, metadata?: unknown): void;
+  setVariable(identifier: unknown, value: unknown, metadata?: unknown, options?: unknown): void;
   getVariables(identifiers: unknown): Record<string, unknown>;
-  updateVariables(updates: unknown, metadata?: unknown): void;
+  updateVariables(updates: unknown, metadata?: unknown, options?: unknown): void;
   listVariables(): Array<Record<string, unknown>>;
   deleteVariable(identifier: unknown): void;
   ref(identifier: unknown): AnyRef;
@@ -390,6 +390,18 @@ class Run {
     return value.$fit[type];
   }
 
+  /** The version a guard names for `target` now: read from the JsLocalState side (the two agree on versions after every step). */
+  expected(target: unknown, guard: Guard): unknown {
+    if (guard.kind === 'raw') return guard.value;
+    let version = 0;
+    try {
+      version = this.stores.js.ref(target).version;
+    } catch {
+      // a missing variable: any version will do, the write must be not_found
+    }
+    return guard.kind === 'current' ? version : Math.max(0, version + guard.by);
+  }
+
   /** Model check: a newly generated id was never listed before in this store. */
   private generated(id: string): void {
     if (this.seenIds.has(id)) {
@@ -495,6 +507,11 @@ class Run {
       case 'set': {
         const target = this.resolve(op.target);
         const value = this.valueFor(target, op.value);
+        if (op.guard !== undefined) {
+          const options = { ifVersion: this.expected(target, op.guard) };
+          this.both('setVariable ifVersion outcomes', (s) => s.setVariable(target, value, op.metadata, options));
+          return;
+        }
         this.both('setVariable outcomes', (s) =>
           op.metadata === undefined ? s.setVariable(target, value) : s.setVariable(target, value, op.metadata),
         );
@@ -513,6 +530,16 @@ class Run {
         // A fresh container per side: a Map may hold non-string keys; an object keeps "__proto__" as an own key.
         const build = () =>
           op.form === 'map' ? new Map<unknown, unknown>(pairs) : ownObject(pairs.map(([key, value]) => [String(key), value] as const));
+        if (op.guards !== undefined) {
+          const guards = op.guards.map(([ident, guard]) => {
+            const target = this.resolve(ident);
+            return [String(target), this.expected(target, guard)] as const;
+          });
+          this.both('updateVariables ifVersions outcomes', (s) =>
+            s.updateVariables(build(), op.metadata, { ifVersions: ownObject(guards) as Record<string, number> }),
+          );
+          return;
+        }
         this.both('updateVariables outcomes', (s) =>
           op.metadata === undefined ? s.updateVariables(build()) : s.updateVariables(build(), op.metadata),
         );

@@ -2,9 +2,9 @@
 // and the string, choice, module, embedding and tensor variables of a
 // LocalState (its numeric ones live in the wasm table; see numeric-table.ts).
 
-import type { Metadata } from './metadata.js';
-import type { TypeSpec, VariableValue } from './types/index.js';
-import type { Subscription } from './watch.js';
+import type { Metadata } from '../metadata.js';
+import type { TypeSpec, VariableValue } from '../types/index.js';
+import type { Subscription } from '../watch.js';
 
 export class Variable {
   /** False once deleted or once the store is cleaned up: refs to it then fail. */

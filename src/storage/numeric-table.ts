@@ -1,0 +1,383 @@
+// The numeric variables of a LocalState: float, integer and boolean values in
+// the wasm table, described by nothing more than a few typed side tables and
+// one slot of a JavaScript array. No JavaScript object per variable: that is
+// what keeps a wasm-held variable small (see the memory benchmark).
+//
+// The wasm table is the authority: every write by name or in a batch is
+// validated there (type, min/max, version limit), versioned and stamped.
+// `values` mirrors the last value of each handle as a tagged JavaScript value,
+// written after each successful write, so a read is one array load and hands
+// out a number (or boolean) that is already boxed: reading a double out of a
+// Float64Array would allocate a fresh HeapNumber wherever the value escapes.
+//
+// A variable's *code* is `handle << 1 | isBoolean`: one small integer that
+// says where the value is and how to hand it out.
+
+import { closedError, invalidArgument, quote, StateError } from '../errors.js';
+import { idOf } from '../ids.js';
+import { EMPTY_METADATA, type Metadata } from '../metadata.js';
+import { coerce, constraintViolation, invalidValue, type TypeSpec, type VariableType, type VariableValue } from '../types/index.js';
+import { type Bounds, booleanSpec, floatSpec, integerSpec, toCell } from '../types/numeric.js';
+import type { Core, CoreExports } from '../wasm.js';
+import type { Subscription } from '../watch.js';
+import { versionLimit } from './limits.js';
+import type { NewVariable, NumericCode, Storage } from './storage.js';
+
+const INITIAL_SIDE_CAPACITY = 16;
+const OPEN: Bounds = Object.freeze({ min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY });
+
+/**
+ * @internal Whether the variable behind a ref still exists: one per numeric variable that has refs,
+ * shared by its refs. Cleared when the variable is deleted or the store is cleaned up.
+ */
+export class RefCell {
+  live = true;
+}
+
+/** @internal One numeric write of a batch: where it goes and the f64 the table checks. */
+export interface NumericItem {
+  readonly code: NumericCode;
+  readonly cell: number;
+}
+
+/** @internal */
+export class NumericTable implements Storage<NumericCode> {
+  readonly core: Core;
+  /** The last value of each live handle, as handed out (see the file comment). */
+  readonly values: VariableValue[] = [];
+  /** Handle → serial (the `<n>` of its id); 0 for a free handle. */
+  private serials = new Float64Array(INITIAL_SIDE_CAPACITY);
+  /** Handle → registration order, unique per insertion and never reused; 0 for a free handle. */
+  private orders = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private created = new Float64Array(INITIAL_SIDE_CAPACITY);
+  private names: Array<string | undefined> = [];
+  /** Handle → 1 while someone watches it: the only cost watching adds to an unwatched write. */
+  watched = new Uint8Array(INITIAL_SIDE_CAPACITY);
+  /** Handle → wasm type tag, mirrored so that naming a type needs no call. */
+  private tags = new Uint8Array(INITIAL_SIDE_CAPACITY);
+  /** Watchers of watched handles, in registration order. */
+  private readonly watchers = new Map<number, Subscription[]>();
+  /** Only variables with metadata have an entry: most numeric variables have none. */
+  private readonly metadataByHandle = new Map<number, Metadata>();
+  /** Only variables with refs have a cell. */
+  private readonly cells = new Map<number, RefCell>();
+  private nextKey = 0;
+  private count = 0;
+  /** Where the last batch was staged: its items hold each applied value and version until memory next grows. */
+  private batchArea = 0;
+  /** Entries the table holds before an insert must grow it; until then inserts need no view refresh. */
+  private roomBeforeGrowth = 0;
+  // One fixed call site per hot export (V8 inlines the JS-to-wasm wrapper there).
+  readonly setAt: CoreExports['ls_set_at'];
+  readonly statusOk: number;
+  readonly integerTag: number;
+  private readonly tagOf: Readonly<Record<string, number>>;
+  private readonly specsByTag: ReadonlyMap<number, TypeSpec>;
+
+  constructor(core: Core) {
+    this.core = core;
+    this.refreshView();
+    this.setAt = core.exports.ls_set_at;
+    this.statusOk = core.constants.STATUS_OK;
+    const { TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN } = core.constants;
+    this.integerTag = TYPE_INTEGER;
+    this.tagOf = { float: TYPE_FLOAT, integer: TYPE_INTEGER, boolean: TYPE_BOOLEAN };
+    this.specsByTag = new Map<number, TypeSpec>([
+      [TYPE_FLOAT, floatSpec as TypeSpec],
+      [TYPE_INTEGER, integerSpec as TypeSpec],
+      [TYPE_BOOLEAN, booleanSpec as TypeSpec],
+    ]);
+  }
+
+  /** Re-creates the views if memory grew (growth detaches the old buffer). Only calls that may grow memory need it. */
+  refreshView(): void {
+    this.core.refresh();
+    this.roomBeforeGrowth = this.core.exports.ls_entry_capacity();
+  }
+
+  // ─── Storage ─────────────────────────────────────────────────────────────
+
+  value(code: NumericCode): VariableValue {
+    return this.values[code >>> 1] as VariableValue;
+  }
+
+  version(code: NumericCode): number {
+    const core = this.core;
+    return core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.versionOffset] as number;
+  }
+
+  updatedAt(code: NumericCode): number {
+    const core = this.core;
+    return core.f64[core.entriesBase64 + (code >>> 1) * core.stride + core.updatedAtOffset] as number;
+  }
+
+  createdAt(code: NumericCode): number {
+    return this.created[code >>> 1] as number;
+  }
+
+  order(code: NumericCode): number {
+    return this.orders[code >>> 1] as number;
+  }
+
+  name(code: NumericCode): string {
+    return this.names[code >>> 1] as string;
+  }
+
+  serial(code: NumericCode): number {
+    return this.serials[code >>> 1] as number;
+  }
+
+  id(code: NumericCode): string {
+    return idOf(this.name(code), this.serial(code));
+  }
+
+  spec(code: NumericCode): TypeSpec {
+    return this.specsByTag.get(this.tags[code >>> 1] as number) as TypeSpec;
+  }
+
+  typeOf(code: NumericCode): VariableType {
+    return this.spec(code).type;
+  }
+
+  bounds(code: NumericCode): Bounds {
+    const core = this.core;
+    const at = core.entriesBase64 + (code >>> 1) * core.stride;
+    return { min: core.f64[at + core.minOffset] as number, max: core.f64[at + core.maxOffset] as number };
+  }
+
+  /** The constraints as given: an open bound was never given (constraints must be finite). */
+  constraints(code: NumericCode): Record<string, number> {
+    if ((code & 1) === 1) return {};
+    const { min, max } = this.bounds(code);
+    const constraints: Record<string, number> = {};
+    if (min !== Number.NEGATIVE_INFINITY) constraints.min = min;
+    if (max !== Number.POSITIVE_INFINITY) constraints.max = max;
+    return constraints;
+  }
+
+  metadata(code: NumericCode): Metadata {
+    return this.metadataByHandle.get(code >>> 1) ?? EMPTY_METADATA;
+  }
+
+  setMetadata(code: NumericCode, metadata: Metadata): void {
+    if (metadata === EMPTY_METADATA) this.metadataByHandle.delete(code >>> 1);
+    else this.metadataByHandle.set(code >>> 1, metadata);
+  }
+
+  subscriptions(code: NumericCode): Subscription[] | undefined {
+    // The flag first: an unwatched variable costs no Map lookup.
+    return this.watched[code >>> 1] === 0 ? undefined : this.watchers.get(code >>> 1);
+  }
+
+  setSubscriptions(code: NumericCode, list: Subscription[] | undefined): void {
+    const handle = code >>> 1;
+    if (list === undefined) this.watchers.delete(handle);
+    else this.watchers.set(handle, list);
+    this.watched[handle] = list === undefined ? 0 : 1;
+  }
+
+  /** Checks a write in wasm without changing anything; returns the value as it would be stored. */
+  stage(code: NumericCode, value: unknown): VariableValue {
+    const cell = this.cellOf(code, value);
+    const status = this.core.exports.ls_check_at(code >>> 1, cell);
+    if (status !== this.statusOk) throw this.rejection(code, status, value);
+    return this.storedOf(code, cell);
+  }
+
+  apply(code: NumericCode, staged: VariableValue, now: number): void {
+    const status = this.setAt(code >>> 1, toCell(staged), now);
+    // Staging checked this exact write; a failure here is a bug, not bad input.
+    if (status !== this.statusOk)
+      throw new Error(`localstate-wasm: staged write to ${quote(this.name(code))} failed with status ${status}`);
+    this.values[code >>> 1] = staged;
+  }
+
+  /** Adds a variable; returns its code. May grow memory (the views are refreshed). */
+  add(item: NewVariable, order: number): NumericCode {
+    const core = this.core;
+    const insert = core.exports.ls_insert;
+    const alreadyExists = -core.constants.STATUS_ALREADY_EXISTS;
+    const tag = this.tagOf[item.spec.type] as number;
+    const bounds = (item.rules as Bounds | undefined) ?? OPEN;
+    const cell = toCell(item.value);
+    let handle: number;
+    for (;;) {
+      const key = this.nextKey;
+      // Keys are u32 and wrap; a key still in use is skipped.
+      this.nextKey = (key + 1) >>> 0;
+      // Only an insert into a full table grows it (and may move entries or detach the views).
+      const grows = this.count >= this.roomBeforeGrowth;
+      handle = insert(key, tag, cell, bounds.min, bounds.max, item.version, item.lastUpdatedAt);
+      if (grows) this.refreshView();
+      if (handle !== alreadyExists) break;
+    }
+    if (handle < 0) throw this.statusError(-handle, `registerVariable ${quote(item.name)}`);
+    if (handle >= this.serials.length) this.growSideTables(handle + 1);
+    this.serials[handle] = item.serial;
+    this.orders[handle] = order;
+    this.created[handle] = item.createdAt;
+    this.tags[handle] = tag;
+    this.names[handle] = item.name;
+    this.count++;
+    const code = (handle << 1) | (item.spec.type === 'boolean' ? 1 : 0);
+    this.values[handle] = this.storedOf(code, cell);
+    this.setMetadata(code, item.metadata);
+    return code;
+  }
+
+  remove(code: NumericCode): void {
+    const handle = code >>> 1;
+    const exports = this.core.exports;
+    exports.ls_delete(exports.ls_key_at(handle));
+    this.names[handle] = undefined;
+    this.serials[handle] = 0;
+    this.orders[handle] = 0;
+    this.values[handle] = 0;
+    this.metadataByHandle.delete(handle);
+    this.setSubscriptions(code, undefined);
+    this.count--;
+    const cell = this.cells.get(handle);
+    if (cell !== undefined) {
+      cell.live = false;
+      this.cells.delete(handle);
+    }
+  }
+
+  // ─── the rest of the table ───────────────────────────────────────────────
+
+  /** The cell refs to `code` share. */
+  cellOfRef(code: NumericCode): RefCell {
+    const handle = code >>> 1;
+    let cell = this.cells.get(handle);
+    if (cell === undefined) this.cells.set(handle, (cell = new RefCell()));
+    return cell;
+  }
+
+  /** The f64 the table checks for an input: the number itself, or the coerced form of 'NaN', true, 'false', … */
+  cellOf(code: NumericCode, value: unknown): number {
+    if (typeof value === 'number') return value;
+    const spec = this.spec(code);
+    const coerced = coerce(spec, value);
+    if (coerced === undefined) throw invalidValue(this.name(code), spec, value);
+    return toCell(coerced);
+  }
+
+  /** The value handed out for a cell the table accepted: booleans as booleans, an integer -0 as 0. */
+  storedOf(code: NumericCode, cell: number): VariableValue {
+    if ((code & 1) === 1) return cell === 1;
+    return cell === 0 && this.tags[code >>> 1] === this.integerTag ? 0 : cell;
+  }
+
+  /**
+   * Writes a batch of numeric items in one call into wasm: every item is checked, then all are
+   * applied in order, or none. With `apply` false (another item of the batch failed) it only checks.
+   * Returns the status of each item when any fails, or undefined once all were applied.
+   */
+  writeBatch(items: readonly NumericItem[], now: number, apply: boolean): Int32Array | undefined {
+    const core = this.core;
+    const exports = core.exports;
+    const { BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_HANDLE, BATCH_STATUS } = core.constants;
+    const area = exports.ls_batch_area(items.length);
+    if (area < 0) throw this.statusError(-area, `updateVariables of ${items.length} numeric values`);
+    // The area may have grown memory; a detached view reads as empty.
+    if (core.f64.length === 0) core.refresh();
+    this.batchArea = area;
+    const { f64, i32 } = core;
+    const stride64 = BATCH_ITEM_SIZE / 8;
+    const stride32 = BATCH_ITEM_SIZE / 4;
+    let at64 = (area + BATCH_VALUE) / 8;
+    let at32 = (area + BATCH_HANDLE) / 4;
+    for (const item of items) {
+      f64[at64] = item.cell;
+      i32[at32] = item.code >>> 1;
+      at64 += stride64;
+      at32 += stride32;
+    }
+    const failures = exports.ls_set_batch(area, items.length, now, apply ? 1 : 0);
+    if (failures !== 0 || !apply) {
+      const statuses = new Int32Array(items.length);
+      for (let i = 0; i < items.length; i++) statuses[i] = i32[(area + i * BATCH_ITEM_SIZE + BATCH_STATUS) / 4] as number;
+      return statuses;
+    }
+    // Applied: mirror each stored value, in order (a handle named twice keeps its last value).
+    const values = this.values;
+    for (let i = 0; i < items.length; i++) {
+      const code = (items[i] as NumericItem).code;
+      values[code >>> 1] = this.appliedValue(code, i);
+    }
+    return undefined;
+  }
+
+  /** The value item `index` of the last applied batch stored. */
+  appliedValue(code: NumericCode, index: number): VariableValue {
+    const { BATCH_ITEM_SIZE, BATCH_VALUE } = this.core.constants;
+    return this.storedOf(code, this.core.f64[(this.batchArea + index * BATCH_ITEM_SIZE + BATCH_VALUE) / 8] as number);
+  }
+
+  /** The version item `index` of the last applied batch gave its variable. */
+  appliedVersion(index: number): number {
+    const { BATCH_ITEM_SIZE, BATCH_VERSION } = this.core.constants;
+    return this.core.f64[(this.batchArea + index * BATCH_ITEM_SIZE + BATCH_VERSION) / 8] as number;
+  }
+
+  /** Turns a wasm status for a write into the error the caller sees. */
+  rejection(code: NumericCode, status: number, input: unknown): StateError {
+    const { STATUS_INVALID_VALUE, STATUS_BELOW_MIN, STATUS_ABOVE_MAX, STATUS_VERSION_LIMIT, STATUS_NOT_FOUND } = this.core.constants;
+    const name = this.name(code);
+    if (status === STATUS_INVALID_VALUE) return invalidValue(name, this.spec(code), input);
+    if (status === STATUS_VERSION_LIMIT) return versionLimit(name, input);
+    if (status === STATUS_BELOW_MIN || status === STATUS_ABOVE_MAX) {
+      const bounds = this.bounds(code);
+      const violation =
+        status === STATUS_BELOW_MIN ? { rule: 'min', expected: `>= ${bounds.min}` } : { rule: 'max', expected: `<= ${bounds.max}` };
+      return constraintViolation(name, violation, input);
+    }
+    if (status === STATUS_NOT_FOUND) return closedError();
+    return this.statusError(status, `write to ${quote(name)}`);
+  }
+
+  /** The error for a wasm status that is not about a value: out of memory, or a bug. */
+  statusError(status: number, what: string): StateError {
+    if (status === this.core.constants.STATUS_OUT_OF_MEMORY) {
+      return new StateError('out_of_memory', `${what}: the wasm table cannot grow within maxMemoryBytes`, { rule: 'maxMemoryBytes' });
+    }
+    return invalidArgument(`${what}: wasm status ${status}`);
+  }
+
+  /** Makes room for `additional` inserts, or throws out_of_memory. May grow memory. */
+  reserve(additional: number, what: string): void {
+    const status = this.core.exports.ls_reserve(additional);
+    this.refreshView();
+    if (status !== this.statusOk) throw this.statusError(status, what);
+  }
+
+  /** Forgets every variable: refs then read as deleted. The wasm memory goes with the store. */
+  clear(): void {
+    this.serials.fill(0);
+    this.orders.fill(0);
+    this.watched.fill(0);
+    this.watchers.clear();
+    this.metadataByHandle.clear();
+    this.names = [];
+    this.values.length = 0;
+    for (const cell of this.cells.values()) cell.live = false;
+    this.cells.clear();
+  }
+
+  private growSideTables(needed: number): void {
+    let size = this.serials.length;
+    while (size < needed) size *= 2;
+    this.serials = grown(this.serials, size);
+    this.orders = grown(this.orders, size);
+    this.created = grown(this.created, size);
+    this.watched = grown(this.watched, size);
+    this.tags = grown(this.tags, size);
+  }
+}
+
+/** A copy of a side table, `size` long (the new tail zeroed: a free handle). */
+function grown<T extends Float64Array | Uint8Array>(old: T, size: number): T {
+  const next = new (old.constructor as new (length: number) => T)(size);
+  next.set(old);
+  return next;
+}

@@ -1,0 +1,469 @@
+// The synchronous store behind LocalState and JsLocalState: the contract
+// (resolution, validation, versions, conditional writes, atomic batches,
+// export/import, refs, watching, counters), written once. Where a variable
+// lives is its storage's business (../storage/): JsLocalState keeps every
+// variable as a record; LocalState keeps float, integer and boolean variables
+// in the wasm table. The hot paths (get, set, refs, batches) reach into the
+// two kinds directly; everything else goes through the Storage interface.
+
+import { randomUUID } from 'node:crypto';
+import { coarseNow } from '../clock.js';
+import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
+import { idOf } from '../ids.js';
+import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
+import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema, versionGuards, type WriteOptions } from '../options.js';
+import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from '../provider.js';
+import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
+import { versionLimit } from '../storage/limits.js';
+import type { NumericItem, NumericTable } from '../storage/numeric-table.js';
+import { records, storedValue } from '../storage/records.js';
+import type { NewVariable, NumericCode, Storage, Target } from '../storage/storage.js';
+import type { Variable } from '../storage/variable.js';
+import {
+  coerce,
+  constraintViolation,
+  invalidValue,
+  parseConstraints,
+  specOf,
+  type VariableType,
+  type VariableValue,
+} from '../types/index.js';
+import type { Change, Watch, WatchEvent, WatcherInfo, WatchOptions } from '../watch.js';
+import { BatchErrors, readPairs } from './batch.js';
+import { numericRef, RecordRef } from './refs.js';
+import { mayBeId, Registry } from './registry.js';
+import { Watching } from './watching.js';
+
+/** Which backend a store is, as its exports name it. */
+export type BackendName = 'wasm' | 'js';
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  atomicUpdates: true,
+  streaming: true,
+  persistent: false,
+  distributed: false,
+});
+
+/** One validated write of a batch, waiting to be applied. */
+interface Staged {
+  readonly target: Target;
+  /** A record's value as it will be stored. */
+  readonly value: VariableValue | undefined;
+  /** A numeric item's place in the batch sent to wasm; -1 for a record. */
+  readonly slot: number;
+}
+
+export abstract class Store implements StateProvider<'sync'> {
+  readonly sessionId: string;
+  /** @internal The numeric variables in wasm (LocalState), or undefined (JsLocalState). */
+  readonly table: NumericTable | undefined;
+  /** @internal */
+  readonly registry: Registry;
+  /** @internal Counted here, not in wasm: a field increment costs less than a call. */
+  totalOperations = 0;
+  /** @internal */
+  totalUpdates = 0;
+  /** @internal Set while a journal must see every write (refs then take the store's write path). */
+  recording = false;
+  private variableCount = 0;
+  /** @internal */
+  closed = false;
+  private readonly createdAt = coarseNow();
+  private lastImport: Readonly<Record<string, JsonValue>> | undefined;
+  private readonly backend: BackendName;
+  private readonly watching: Watching;
+  private readonly storageOf: (target: Target) => Storage<Target>;
+
+  /** @internal */
+  protected constructor(sessionId: string | undefined, table: NumericTable | undefined) {
+    this.table = table;
+    this.backend = table === undefined ? 'js' : 'wasm';
+    this.sessionId = sessionId ?? `session_${randomUUID()}`;
+    this.registry = new Registry(table);
+    const recordStorage = records as Storage<Target>;
+    const numericStorage = (table ?? records) as Storage<Target>;
+    this.storageOf = (target) => (typeof target === 'number' ? numericStorage : recordStorage);
+    this.watching = new Watching(this.storageOf);
+  }
+
+  registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
+    this.assertOpen();
+    if (typeof name !== 'string' || name.length === 0) {
+      throw invalidArgument(`registerVariable: name must be a non-empty string, got ${describeValue(name)}`, { rule: 'name' });
+    }
+    const spec = specOf(type, name);
+    const parsedOptions = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
+    if (this.registry.nameTaken(name)) {
+      throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
+    }
+    const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
+    const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
+    const value = coerce(spec, initialValue);
+    if (value === undefined) throw invalidValue(name, spec, initialValue);
+    const violation = spec.violation(value, rules);
+    if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
+    const now = coarseNow();
+    const [serialBefore, orderBefore] = this.registry.mark();
+    const serial = this.registry.takeSerial(name);
+    try {
+      this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
+    } catch (error) {
+      // out_of_memory: a failed registration must not use up an id or a place in the order either.
+      this.registry.restore(serialBefore, orderBefore);
+      throw error;
+    }
+    this.totalOperations++;
+    return idOf(name, serial);
+  }
+
+  getVariable(identifier: string): VariableValue {
+    // The hot read: one Map lookup, then the record's field or the numeric value mirror.
+    const target = this.registry.index.get(identifier);
+    if (target !== undefined && !mayBeId(identifier)) {
+      this.totalOperations++;
+      return typeof target === 'number' ? ((this.table as NumericTable).values[target >>> 1] as VariableValue) : target.value;
+    }
+    const resolved = this.resolve(identifier);
+    this.totalOperations++;
+    return this.storageOf(resolved).value(resolved);
+  }
+
+  setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>, options?: WriteOptions): void {
+    let target = this.registry.index.get(identifier);
+    if (target === undefined || mayBeId(identifier)) target = this.resolve(identifier);
+    if (options !== undefined) this.checkVersion(target, expectedVersion(options));
+    if (typeof target === 'number') this.writeNumeric(target, value, metadata);
+    else this.writeRecord(target, value, metadata);
+  }
+
+  getVariables(identifiers: readonly string[]): Record<string, VariableValue> {
+    this.assertOpen();
+    if (!Array.isArray(identifiers)) throw invalidArgument('getVariables: identifiers must be an array of strings');
+    const result: Record<string, VariableValue> = {};
+    const index = this.registry.index;
+    const values = this.table?.values;
+    for (const identifier of identifiers) {
+      let target = index.get(identifier);
+      if (target === undefined || mayBeId(identifier)) {
+        if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
+        target = this.registry.resolve(identifier);
+        if (target === undefined) continue; // missing identifiers are left out
+      }
+      setOwn(result, identifier, typeof target === 'number' ? ((values as VariableValue[])[target >>> 1] as VariableValue) : target.value);
+    }
+    this.totalOperations += identifiers.length;
+    return result;
+  }
+
+  /**
+   * Validates every item (and every version guard), then applies every item, or none: any failure
+   * throws `batch_failed` listing each failing item by identifier as given.
+   */
+  updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): void {
+    this.assertOpen();
+    const pairs = readPairs(updates);
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
+    const guards = options === undefined ? undefined : new Map(versionGuards(options));
+    const errors = new BatchErrors();
+    const table = this.table;
+    // Items in order (undefined where an item failed); numeric ones also go to wasm together, in one call.
+    const staged: Array<Staged | undefined> = [];
+    const numeric: NumericItem[] = [];
+    // A record named twice (by name and by id) is written twice; that matters only within
+    // pairs.length of the version limit, so writes are counted only there. Wasm counts numeric ones.
+    const nearLimit = Number.MAX_SAFE_INTEGER - pairs.length;
+    let writes: Map<Variable, number> | undefined;
+    for (let position = 0; position < pairs.length; position++) {
+      const [identifier, value] = pairs[position] as [string, unknown];
+      try {
+        const target = this.resolve(identifier);
+        this.checkVersion(target, guards?.get(identifier));
+        if (typeof target === 'number') {
+          const cell = (table as NumericTable).cellOf(target, value);
+          staged.push({ target, value: undefined, slot: numeric.length });
+          numeric.push({ code: target, cell });
+          continue;
+        }
+        const stored = storedValue(target, value);
+        if (target.version >= nearLimit) {
+          // As wasm does for numeric items: the value's own checks first, then this batch's earlier writes.
+          writes ??= new Map();
+          const earlier = writes.get(target) ?? 0;
+          if (target.version + earlier >= Number.MAX_SAFE_INTEGER) throw versionLimit(target.name, value);
+          writes.set(target, earlier + 1);
+        }
+        staged.push({ target, value: stored, slot: -1 });
+      } catch (error) {
+        errors.add(position, identifier, error);
+        staged.push(undefined);
+      }
+    }
+    let total = pairs.length;
+    if (guards !== undefined) {
+      // Guards on variables the batch does not write: read guards.
+      const written = new Set(pairs.map(([identifier]) => identifier));
+      for (const [identifier, expected] of guards) {
+        if (written.has(identifier)) continue;
+        try {
+          this.checkVersion(this.resolve(identifier), expected);
+        } catch (error) {
+          errors.add(total, identifier, error);
+        }
+        total++;
+      }
+    }
+    const now = coarseNow();
+    // Old values of watched numeric variables, read before wasm applies the batch.
+    let before: Map<NumericCode, VariableValue> | undefined;
+    if (numeric.length > 0) {
+      const numericTable = table as NumericTable;
+      for (const { code } of numeric) {
+        if (numericTable.watched[code >>> 1] !== 0 && !before?.has(code)) (before ??= new Map()).set(code, numericTable.value(code));
+      }
+      const statuses = numericTable.writeBatch(numeric, now, errors.count === 0);
+      if (statuses !== undefined) {
+        staged.forEach((item, position) => {
+          const status = item === undefined || item.slot < 0 ? numericTable.statusOk : (statuses[item.slot] as number);
+          if (status === numericTable.statusOk) return;
+          const [identifier, value] = pairs[position] as [string, unknown];
+          errors.add(position, identifier, numericTable.rejection(item?.target as NumericCode, status, value));
+        });
+      }
+    }
+    if (errors.count > 0) throw errors.error(total);
+    // Committed. Records are applied here, in order; numeric items already were, in wasm.
+    let changes: Change[] | undefined;
+    for (const item of staged as Staged[]) {
+      const target = item.target;
+      if (typeof target === 'number') {
+        const numericTable = table as NumericTable;
+        if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
+        if (before?.has(target)) {
+          const newValue = numericTable.appliedValue(target, item.slot);
+          (changes ??= []).push(this.watching.change(target, before.get(target), newValue, numericTable.appliedVersion(item.slot), 'set'));
+          before.set(target, newValue);
+        }
+        continue;
+      }
+      const oldValue = target.value;
+      records.apply(target, item.value as VariableValue, now);
+      if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
+      if (target.subscriptions !== undefined) {
+        (changes ??= []).push(this.watching.change(target, oldValue, target.value, target.version, 'set'));
+      }
+    }
+    this.totalOperations += staged.length;
+    this.totalUpdates += staged.length;
+    // After the whole batch has committed, in the batch's order.
+    if (changes !== undefined) this.watching.dispatcher.deliver(changes);
+  }
+
+  listVariables(): VariableInfo[] {
+    this.assertOpen();
+    return this.inOrder().map((target) => this.infoOf(target));
+  }
+
+  deleteVariable(identifier: string): void {
+    const target = this.resolve(identifier);
+    const storage = this.storageOf(target);
+    const change = this.watching.deleted(target);
+    this.registry.unlink(target, storage.name(target));
+    storage.remove(target);
+    this.variableCount--;
+    this.totalOperations++;
+    if (change !== undefined) this.watching.dispatcher.deliver([change]);
+  }
+
+  /**
+   * Calls `callback` after every committed change to the variables named by `identifiers`
+   * (ids or names). Throws `not_found`, registering nothing, when any identifier is missing.
+   */
+  watchVariables(identifiers: readonly string[], callback: (event: WatchEvent) => void, options: WatchOptions = {}): Watch {
+    this.assertOpen();
+    Watching.validate(identifiers, callback, options);
+    const targets: Array<[Target, string]> = [];
+    for (const identifier of identifiers) {
+      const target = this.resolve(identifier);
+      if (!targets.some(([t]) => t === target)) targets.push([target, identifier]);
+    }
+    return this.watching.watch(targets, callback, options, coarseNow());
+  }
+
+  /** Stops a watch, given the object watchVariables returned or its id. Unknown or stopped: nothing happens. */
+  unwatchVariables(watch: Watch | string): void {
+    this.watching.unwatch(watch);
+  }
+
+  /** The active watches, oldest first: for debugging. */
+  listWatchers(): WatcherInfo[] {
+    this.assertOpen();
+    return this.watching.list();
+  }
+
+  /** A handle for hot loops: resolves once, then reads and writes without a name lookup. */
+  ref<T extends VariableValue = VariableValue>(identifier: string): VariableRef<T> {
+    const target = this.resolve(identifier);
+    const ref = typeof target === 'number' ? numericRef(this, this.table as NumericTable, target) : new RecordRef(this, target);
+    return ref as unknown as VariableRef<T>;
+  }
+
+  exportState(): StateSnapshot {
+    this.assertOpen();
+    const items = this.inOrder().map((target): ExportItem => ({ ...this.infoOf(target), spec: this.storageOf(target).spec(target) }));
+    return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters());
+  }
+
+  /** Validates the whole payload, then adds every variable; on any failure nothing is added. */
+  importState(snapshot: unknown): void {
+    this.assertOpen();
+    const { sessionId: importedFrom, variables: incoming } = parseSnapshot(snapshot);
+    for (const item of incoming) {
+      for (const key of [item.name, item.id]) {
+        if (this.registry.taken(key)) {
+          throw new StateError('already_exists', `importState: ${quote(key)} (variable ${quote(item.name)}) already exists in this store`, {
+            variable: item.name,
+            rule: 'name',
+          });
+        }
+      }
+    }
+    if (this.table !== undefined) {
+      const numeric = incoming.reduce((n, item) => n + (item.spec.numeric ? 1 : 0), 0);
+      // Reserve first, so no insert below can fail halfway for lack of memory.
+      this.table.reserve(numeric, `importState of ${incoming.length} variables`);
+    }
+    for (const item of incoming) {
+      this.add(item);
+      this.registry.reserveSerial(item.serial);
+    }
+    // Frozen: an export hands this object out.
+    this.lastImport = Object.freeze({ sessionId: importedFrom, variables: incoming.length, at: coarseNow() });
+  }
+
+  capabilities(): Capabilities {
+    this.assertOpen();
+    return CAPABILITIES;
+  }
+
+  requiresBridge(): boolean {
+    this.assertOpen();
+    return false;
+  }
+
+  stats(): StateStats {
+    this.assertOpen();
+    return this.counters();
+  }
+
+  /** Ends the store: every later call (refs included) throws `closed`. Idempotent. */
+  cleanup(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watching.stopAll();
+    for (const variable of this.registry.records()) variable.live = false;
+    this.registry.clear();
+    this.table?.clear();
+  }
+
+  // ─── internals ───────────────────────────────────────────────────────────
+
+  /** @internal The variable an identifier names (an id first, then a name), or the error a caller sees. */
+  resolve(identifier: string): Target {
+    const target = this.registry.resolve(identifier);
+    if (target === undefined) throw this.missing(identifier);
+    return target;
+  }
+
+  /** @internal One validated, versioned write to a record; a failure changes nothing. */
+  writeRecord(variable: Variable, value: unknown, metadata: unknown): void {
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(variable.name)}`);
+    const oldValue = variable.value;
+    records.apply(variable, storedValue(variable, value), coarseNow());
+    if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
+    this.totalOperations++;
+    this.totalUpdates++;
+    if (variable.subscriptions !== undefined) {
+      this.watching.dispatcher.deliver([this.watching.change(variable, oldValue, variable.value, variable.version, 'set')]);
+    }
+  }
+
+  /** @internal The hot numeric write: wasm checks type and bounds, bumps the version and stamps the time. */
+  writeNumeric(code: NumericCode, value: unknown, metadata: unknown): void {
+    const table = this.table as NumericTable;
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
+    const cell = typeof value === 'number' ? value : table.cellOf(code, value);
+    const handle = code >>> 1;
+    // The one thing watching costs an unwatched write: this flag load.
+    const watched = table.watched[handle] !== 0;
+    const oldValue = watched ? table.values[handle] : undefined;
+    const status = table.setAt(handle, cell, coarseNow());
+    if (status !== table.statusOk) throw table.rejection(code, status, value);
+    const stored = table.storedOf(code, cell);
+    table.values[handle] = stored;
+    if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
+    this.totalOperations++;
+    this.totalUpdates++;
+    if (watched) this.watching.dispatcher.deliver([this.watching.change(code, oldValue, stored, table.version(code), 'set')]);
+  }
+
+  /** @internal The error for a ref whose variable is gone. */
+  staleRef(name: string, id: string): StateError {
+    if (this.closed) return closedError();
+    return new StateError('not_found', `Variable ${quote(name)} (${id}) was deleted`, { variable: name });
+  }
+
+  private missing(identifier: unknown): StateError {
+    return this.closed ? closedError() : notFound(identifier);
+  }
+
+  /** version_conflict unless `target` is at `expected` (undefined: no condition). */
+  private checkVersion(target: Target, expected: number | undefined): void {
+    if (expected === undefined) return;
+    const storage = this.storageOf(target);
+    const actual = storage.version(target);
+    if (actual !== expected) throw versionConflict(storage.name(target), expected, actual);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+
+  /** Adds a validated variable: to the wasm table when it is numeric and there is one, else as a record. */
+  private add(item: NewVariable): void {
+    const order = this.registry.takeOrder();
+    const target = item.spec.numeric && this.table !== undefined ? this.table.add(item, order) : records.add(item, order);
+    this.registry.link(target, item.name);
+    this.variableCount++;
+  }
+
+  private inOrder(): Target[] {
+    return this.registry.inOrder((target) => this.storageOf(target).order(target));
+  }
+
+  private infoOf(target: Target): VariableInfo {
+    const storage = this.storageOf(target);
+    return {
+      id: storage.id(target),
+      name: storage.name(target),
+      type: storage.spec(target).type,
+      value: storage.value(target),
+      constraints: storage.constraints(target),
+      metadata: storage.metadata(target),
+      version: storage.version(target),
+      createdAt: storage.createdAt(target),
+      lastUpdatedAt: storage.updatedAt(target),
+    };
+  }
+
+  private counters(): StateStats & Record<string, number> {
+    return { variableCount: this.variableCount, totalOperations: this.totalOperations, totalUpdates: this.totalUpdates };
+  }
+
+  private sessionMetadata(): Record<string, JsonValue> {
+    const metadata: Record<string, JsonValue> = { backend: this.backend, createdAt: this.createdAt };
+    if (this.lastImport) metadata.lastImport = this.lastImport;
+    return metadata;
+  }
+}
+
+export type { Metadata };
