@@ -8,28 +8,30 @@
 //   ┌──────────── header (HEADER_SIZE bytes) ────────────┐
 //   │ magic │ layout │ indexCap │ count │ entryCap │ hiWater │ freeHead │ maxPages │ entriesBase │ rehashes │
 //   └────────────────────────────────────────────────────┘
-//   indexBase = HEADER_BASE + HEADER_SIZE
+//   BATCH_BASE = HEADER_BASE + HEADER_SIZE
+//   ┌─ batch area: BATCH_AREA_ITEMS × BATCH_ITEM_SIZE (scratch for ls_set_batch) ─┐
+//   │ f64 value │ f64 version │ i32 handle │ i32 status │
+//   └──────────────────────────────────────────────────────────────────────────────┘
+//   INDEX_BASE = BATCH_BASE + BATCH_AREA_ITEMS × BATCH_ITEM_SIZE
 //   ┌─ index: indexCap slots × INDEX_SLOT_SIZE ─┐   slot = u32 key │ u32 handle+1 (0 = empty)
 //   └───────────────────────────────────────────┘
-//   entriesBase = indexBase + indexCap × INDEX_SLOT_SIZE
+//   entriesBase = INDEX_BASE + indexCap × INDEX_SLOT_SIZE
 //   ┌─ entries: entryCap × ENTRY_SIZE ──────────┐
 //   │ f64 value │ f64 min │ f64 max │ f64 version │ f64 updatedAt │ u32 key │ u32 type │
 //   └───────────────────────────────────────────┘
-//
-//   batchBase = entriesBase + entryCap × ENTRY_SIZE
-//   ┌─ batch area: count × BATCH_ITEM_SIZE (scratch, made by ls_batch_area) ─┐
-//   │ f64 value │ f64 version │ i32 handle │ i32 status │
-//   └───────────────────────────────────────────────────────────────────────┘
+//   a larger batch area, when a batch outgrows the fixed one: entriesBase + entryCap × ENTRY_SIZE
 //
 // entryCap = indexCap × MAX_LOAD_NUM / MAX_LOAD_DEN, so the index load factor
 // never exceeds 3/4. Growth moves the entries block up (memory.copy) and
 // rebuilds the index in place; handles stay valid, entriesBase changes. The
-// batch area is scratch: it moves with growth and holds nothing between calls.
+// fixed batch area fits in the first page with a small table, so batches of
+// up to BATCH_AREA_ITEMS numeric writes never grow memory (nor fail for it
+// under a memory cap); a larger batch gets scratch past the entries.
 
 /** Identifies a table header ("LSTB"). */
 export const MAGIC: u32 = 0x4254534c;
 /** Bumped whenever anything below changes meaning. */
-export const LAYOUT_VERSION: u32 = 1;
+export const LAYOUT_VERSION: u32 = 2;
 
 /**
  * Where the header starts. The module has no static data (a test checks there
@@ -67,7 +69,13 @@ export const BATCH_VALUE: i32 = 0;
 export const BATCH_VERSION: i32 = 8;
 export const BATCH_HANDLE: i32 = 16;
 export const BATCH_STATUS: i32 = 20;
-/** Most items one batch area holds (24 MiB of scratch). */
+/** Where the fixed batch area starts, right after the header. */
+export const BATCH_BASE: i32 = HEADER_BASE + HEADER_SIZE;
+/** Items the fixed batch area holds (24 KiB). */
+export const BATCH_AREA_ITEMS: i32 = 1024;
+/** Where the index starts, after the fixed batch area. */
+export const INDEX_BASE: i32 = BATCH_BASE + BATCH_AREA_ITEMS * BATCH_ITEM_SIZE;
+/** Most items one batch may have (a larger area is 24 MiB of scratch). */
 export const MAX_BATCH_ITEMS: i32 = 1 << 20;
 
 /** Fibonacci hashing: home slot = (key × HASH_MULTIPLIER mod 2^32) >> (32 − log2 capacity). */

@@ -8,16 +8,15 @@ import {
   TYPE_FREE, TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN,
 } from "./constants";
 import {
-  MAGIC, LAYOUT_VERSION, HEADER_BASE, HEADER_SIZE, HEADER_MAGIC, HEADER_LAYOUT, HEADER_INDEX_CAPACITY,
+  MAGIC, LAYOUT_VERSION, HEADER_BASE, HEADER_MAGIC, HEADER_LAYOUT, HEADER_INDEX_CAPACITY,
   HEADER_COUNT, HEADER_ENTRY_CAPACITY, HEADER_HIGH_WATER, HEADER_FREE_HEAD, HEADER_MAX_PAGES,
   HEADER_ENTRIES_BASE, HEADER_REHASHES, INDEX_SLOT_SIZE, INDEX_SLOT_KEY, INDEX_SLOT_HANDLE,
   ENTRY_SIZE, ENTRY_VALUE, ENTRY_MIN, ENTRY_MAX, ENTRY_VERSION, ENTRY_UPDATED_AT, ENTRY_KEY,
   ENTRY_TYPE, MIN_INDEX_CAPACITY, MAX_INDEX_CAPACITY, MAX_LOAD_NUM, MAX_LOAD_DEN,
   MAX_SAFE_INTEGER, PAGE_SIZE, MAX_PAGES, HASH_MULTIPLIER,
   BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_VERSION, BATCH_HANDLE, BATCH_STATUS, MAX_BATCH_ITEMS,
+  BATCH_BASE, BATCH_AREA_ITEMS, INDEX_BASE,
 } from "./layout";
-
-const INDEX_BASE: i32 = HEADER_BASE + HEADER_SIZE;
 
 
 @inline function header32(field: i32): u32 { return load<u32>(HEADER_BASE + field); }
@@ -260,11 +259,12 @@ export function setAt(handle: i32, value: f64, now: f64): i32 {
   return STATUS_OK;
 }
 
-/** Byte offset of a scratch area for `count` batch items, just past the entries block; or -status. May grow memory. */
+/** Byte offset of a scratch area for `count` batch items: the fixed area, or one past the entries block; or -status. */
 export function batchArea(count: i32): i32 {
   if (count < 0 || count > MAX_BATCH_ITEMS) return -STATUS_INVALID_ARGUMENT;
   const ready = ensureInitialized();
   if (ready != STATUS_OK) return -ready;
+  if (count <= BATCH_AREA_ITEMS) return BATCH_BASE;
   const base = entriesBase() + <i32>header32(HEADER_ENTRY_CAPACITY) * ENTRY_SIZE;
   const status = ensureMemory(<i64>base + <i64>count * BATCH_ITEM_SIZE);
   return status == STATUS_OK ? base : -status;

@@ -85,6 +85,9 @@ export const CONSTANT_NAMES = [
   'BATCH_HANDLE',
   'BATCH_STATUS',
   'MAX_BATCH_ITEMS',
+  'BATCH_BASE',
+  'BATCH_AREA_ITEMS',
+  'INDEX_BASE',
 ] as const;
 
 export type ConstantName = (typeof CONSTANT_NAMES)[number];

@@ -34,12 +34,6 @@ export class RefCell {
   live = true;
 }
 
-/** @internal One numeric write of a batch: where it goes and the f64 the table checks. */
-export interface NumericItem {
-  readonly code: NumericCode;
-  readonly cell: number;
-}
-
 /** @internal */
 export class NumericTable implements Storage<NumericCode> {
   readonly core: Core;
@@ -269,55 +263,54 @@ export class NumericTable implements Storage<NumericCode> {
   }
 
   /**
-   * Writes a batch of numeric items in one call into wasm: every item is checked, then all are
-   * applied in order, or none. With `apply` false (another item of the batch failed) it only checks.
-   * Returns the status of each item when any fails, or undefined once all were applied.
+   * Starts a batch of at most `count` numeric writes: items are staged straight into linear memory
+   * (stageItem), then checked and applied by one call (commitBatch). Nothing may grow memory in
+   * between. Only a batch of more than ls_BATCH_AREA_ITEMS can grow memory here, or fail for it.
    */
-  writeBatch(items: readonly NumericItem[], now: number, apply: boolean): Int32Array | undefined {
+  beginBatch(count: number): void {
     const core = this.core;
-    const exports = core.exports;
-    const { BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_HANDLE, BATCH_STATUS } = core.constants;
-    const area = exports.ls_batch_area(items.length);
-    if (area < 0) throw this.statusError(-area, `updateVariables of ${items.length} numeric values`);
-    // The area may have grown memory; a detached view reads as empty.
+    const area = core.exports.ls_batch_area(count);
+    if (area < 0) throw this.statusError(-area, `updateVariables of ${count} values`);
+    // A larger area may have grown memory: a detached view reads as empty.
     if (core.f64.length === 0) core.refresh();
     this.batchArea = area;
-    const { f64, i32 } = core;
-    const stride64 = BATCH_ITEM_SIZE / 8;
-    const stride32 = BATCH_ITEM_SIZE / 4;
-    let at64 = (area + BATCH_VALUE) / 8;
-    let at32 = (area + BATCH_HANDLE) / 4;
-    for (const item of items) {
-      f64[at64] = item.cell;
-      i32[at32] = item.code >>> 1;
-      at64 += stride64;
-      at32 += stride32;
-    }
-    const failures = exports.ls_set_batch(area, items.length, now, apply ? 1 : 0);
-    if (failures !== 0 || !apply) {
-      const statuses = new Int32Array(items.length);
-      for (let i = 0; i < items.length; i++) statuses[i] = i32[(area + i * BATCH_ITEM_SIZE + BATCH_STATUS) / 4] as number;
-      return statuses;
-    }
-    // Applied: mirror each stored value, in order (a handle named twice keeps its last value).
-    const values = this.values;
-    for (let i = 0; i < items.length; i++) {
-      const code = (items[i] as NumericItem).code;
-      values[code >>> 1] = this.appliedValue(code, i);
-    }
-    return undefined;
   }
 
-  /** The value item `index` of the last applied batch stored. */
-  appliedValue(code: NumericCode, index: number): VariableValue {
+  /** Stages item `slot` of the current batch: the f64 the table checks, for `code`. */
+  stageItem(slot: number, code: NumericCode, cell: number): void {
+    const core = this.core;
+    const { BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_HANDLE } = core.constants;
+    const at = this.batchArea + slot * BATCH_ITEM_SIZE;
+    core.f64[(at + BATCH_VALUE) / 8] = cell;
+    core.i32[(at + BATCH_HANDLE) / 4] = code >>> 1;
+  }
+
+  /**
+   * Checks every staged item, then applies them all in order, or none (always none when `apply` is
+   * false: another item of the batch failed). Returns how many items fail; see statusAt. On success
+   * the mirror holds each variable's last value.
+   */
+  commitBatch(count: number, now: number, apply: boolean): number {
+    const failures = this.core.exports.ls_set_batch(this.batchArea, count, now, apply ? 1 : 0);
+    return failures;
+  }
+
+  /** The status item `slot` of the last committed batch got. */
+  statusAt(slot: number): number {
+    const { BATCH_ITEM_SIZE, BATCH_STATUS } = this.core.constants;
+    return this.core.i32[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_STATUS) / 4] as number;
+  }
+
+  /** The value item `slot` of the last applied batch stored, as handed out. */
+  appliedValue(code: NumericCode, slot: number): VariableValue {
     const { BATCH_ITEM_SIZE, BATCH_VALUE } = this.core.constants;
-    return this.storedOf(code, this.core.f64[(this.batchArea + index * BATCH_ITEM_SIZE + BATCH_VALUE) / 8] as number);
+    return this.storedOf(code, this.core.f64[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_VALUE) / 8] as number);
   }
 
-  /** The version item `index` of the last applied batch gave its variable. */
-  appliedVersion(index: number): number {
+  /** The version item `slot` of the last applied batch gave its variable. */
+  appliedVersion(slot: number): number {
     const { BATCH_ITEM_SIZE, BATCH_VERSION } = this.core.constants;
-    return this.core.f64[(this.batchArea + index * BATCH_ITEM_SIZE + BATCH_VERSION) / 8] as number;
+    return this.core.f64[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_VERSION) / 8] as number;
   }
 
   /** Turns a wasm status for a write into the error the caller sees. */

@@ -5,22 +5,32 @@
 import { type BatchItemError, batchFailed, batchItemError, describeValue, invalidArgument, StateError } from '../errors.js';
 import type { Updates } from '../provider.js';
 
-/** The [identifier, value] pairs of updateVariables, in the order given. */
-export function readPairs(updates: Updates): Array<[string, unknown]> {
+/** The items of updateVariables, in the order given: identifiers and values side by side (no object per item). */
+export interface BatchItems {
+  readonly identifiers: string[];
+  readonly values: unknown[];
+}
+
+export function readUpdates(updates: Updates): BatchItems {
   try {
     if (updates instanceof Map) {
-      const pairs: Array<[string, unknown]> = [];
+      const identifiers: string[] = [];
+      const values: unknown[] = [];
       for (const [key, value] of updates) {
         if (typeof key !== 'string') throw invalidArgument(`updateVariables: Map key ${describeValue(key)} is not a string`);
-        pairs.push([key, value]);
+        identifiers.push(key);
+        values.push(value);
       }
-      return pairs;
+      return { identifiers, values };
     }
     if (updates === null || typeof updates !== 'object' || Array.isArray(updates)) {
       throw invalidArgument('updateVariables: updates must be an object or a Map of identifier → value');
     }
     const record = updates as Readonly<Record<string, unknown>>;
-    return Object.keys(record).map((key) => [key, record[key]]);
+    const identifiers = Object.keys(record);
+    const values = new Array<unknown>(identifiers.length);
+    for (let i = 0; i < identifiers.length; i++) values[i] = record[identifiers[i] as string];
+    return { identifiers, values };
   } catch (error) {
     if (error instanceof StateError) throw error;
     // A getter or a Proxy trap threw while the updates were read.

@@ -15,7 +15,7 @@ import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from '../provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
 import { versionLimit } from '../storage/limits.js';
-import type { NumericItem, NumericTable } from '../storage/numeric-table.js';
+import type { NumericTable } from '../storage/numeric-table.js';
 import { records, storedValue } from '../storage/records.js';
 import type { NewVariable, NumericCode, Storage, Target } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
@@ -29,7 +29,7 @@ import {
   type VariableValue,
 } from '../types/index.js';
 import type { Change, Watch, WatchEvent, WatcherInfo, WatchOptions } from '../watch.js';
-import { BatchErrors, readPairs } from './batch.js';
+import { BatchErrors, readUpdates } from './batch.js';
 import { numericRef, RecordRef } from './refs.js';
 import { mayBeId, Registry } from './registry.js';
 import { Watching } from './watching.js';
@@ -43,15 +43,6 @@ const CAPABILITIES: Capabilities = Object.freeze({
   persistent: false,
   distributed: false,
 });
-
-/** One validated write of a batch, waiting to be applied. */
-interface Staged {
-  readonly target: Target;
-  /** A record's value as it will be stored. */
-  readonly value: VariableValue | undefined;
-  /** A numeric item's place in the batch sent to wasm; -1 for a record. */
-  readonly slot: number;
-}
 
 export abstract class Store implements StateProvider<'sync'> {
   readonly sessionId: string;
@@ -161,53 +152,59 @@ export abstract class Store implements StateProvider<'sync'> {
    */
   updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): void {
     this.assertOpen();
-    const pairs = readPairs(updates);
+    const { identifiers, values } = readUpdates(updates);
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
     const guards = options === undefined ? undefined : new Map(versionGuards(options));
-    const errors = new BatchErrors();
+    const count = identifiers.length;
     const table = this.table;
-    // Items in order (undefined where an item failed); numeric ones also go to wasm together, in one call.
-    const staged: Array<Staged | undefined> = [];
-    const numeric: NumericItem[] = [];
+    // Per item, in order: its target (undefined where it failed) and, for a record, the value to store.
+    // Numeric items are staged straight into wasm memory, to be checked and applied by one call.
+    const targets = new Array<Target | undefined>(count);
+    const stored = new Array<VariableValue | undefined>(count);
+    let numeric = 0;
+    let errors: BatchErrors | undefined;
     // A record named twice (by name and by id) is written twice; that matters only within
-    // pairs.length of the version limit, so writes are counted only there. Wasm counts numeric ones.
-    const nearLimit = Number.MAX_SAFE_INTEGER - pairs.length;
+    // count of the version limit, so writes are counted only there. Wasm counts numeric ones.
+    const nearLimit = Number.MAX_SAFE_INTEGER - count;
     let writes: Map<Variable, number> | undefined;
-    for (let position = 0; position < pairs.length; position++) {
-      const [identifier, value] = pairs[position] as [string, unknown];
+    for (let position = 0; position < count; position++) {
+      const identifier = identifiers[position] as string;
+      const value = values[position];
       try {
         const target = this.resolve(identifier);
-        this.checkVersion(target, guards?.get(identifier));
+        if (guards !== undefined) this.checkVersion(target, guards.get(identifier));
         if (typeof target === 'number') {
-          const cell = (table as NumericTable).cellOf(target, value);
-          staged.push({ target, value: undefined, slot: numeric.length });
-          numeric.push({ code: target, cell });
-          continue;
+          const numericTable = table as NumericTable;
+          const cell = numericTable.cellOf(target, value);
+          if (numeric === 0) numericTable.beginBatch(count - position);
+          numericTable.stageItem(numeric++, target, cell);
+        } else {
+          stored[position] = storedValue(target, value);
+          if (target.version >= nearLimit) {
+            // As wasm does for numeric items: the value's own checks first, then this batch's earlier writes.
+            writes ??= new Map();
+            const earlier = writes.get(target) ?? 0;
+            if (target.version + earlier >= Number.MAX_SAFE_INTEGER) throw versionLimit(target.name, value);
+            writes.set(target, earlier + 1);
+          }
         }
-        const stored = storedValue(target, value);
-        if (target.version >= nearLimit) {
-          // As wasm does for numeric items: the value's own checks first, then this batch's earlier writes.
-          writes ??= new Map();
-          const earlier = writes.get(target) ?? 0;
-          if (target.version + earlier >= Number.MAX_SAFE_INTEGER) throw versionLimit(target.name, value);
-          writes.set(target, earlier + 1);
-        }
-        staged.push({ target, value: stored, slot: -1 });
+        targets[position] = target;
       } catch (error) {
-        errors.add(position, identifier, error);
-        staged.push(undefined);
+        // No room for the batch itself is the whole batch's failure, not an item's.
+        if (error instanceof StateError && error.code === 'out_of_memory') throw error;
+        (errors ??= new BatchErrors()).add(position, identifier, error);
       }
     }
-    let total = pairs.length;
+    let total = count;
     if (guards !== undefined) {
       // Guards on variables the batch does not write: read guards.
-      const written = new Set(pairs.map(([identifier]) => identifier));
+      const written = new Set(identifiers);
       for (const [identifier, expected] of guards) {
         if (written.has(identifier)) continue;
         try {
           this.checkVersion(this.resolve(identifier), expected);
         } catch (error) {
-          errors.add(total, identifier, error);
+          (errors ??= new BatchErrors()).add(total, identifier, error);
         }
         total++;
       }
@@ -215,45 +212,54 @@ export abstract class Store implements StateProvider<'sync'> {
     const now = coarseNow();
     // Old values of watched numeric variables, read before wasm applies the batch.
     let before: Map<NumericCode, VariableValue> | undefined;
-    if (numeric.length > 0) {
+    if (numeric > 0) {
       const numericTable = table as NumericTable;
-      for (const { code } of numeric) {
-        if (numericTable.watched[code >>> 1] !== 0 && !before?.has(code)) (before ??= new Map()).set(code, numericTable.value(code));
+      for (const target of targets) {
+        if (typeof target === 'number' && numericTable.watched[target >>> 1] !== 0 && !before?.has(target)) {
+          (before ??= new Map()).set(target, numericTable.value(target));
+        }
       }
-      const statuses = numericTable.writeBatch(numeric, now, errors.count === 0);
-      if (statuses !== undefined) {
-        staged.forEach((item, position) => {
-          const status = item === undefined || item.slot < 0 ? numericTable.statusOk : (statuses[item.slot] as number);
-          if (status === numericTable.statusOk) return;
-          const [identifier, value] = pairs[position] as [string, unknown];
-          errors.add(position, identifier, numericTable.rejection(item?.target as NumericCode, status, value));
-        });
+      if (numericTable.commitBatch(numeric, now, errors === undefined) !== 0 || errors !== undefined) {
+        for (let position = 0, slot = 0; position < count; position++) {
+          const target = targets[position];
+          if (typeof target !== 'number') continue;
+          const status = numericTable.statusAt(slot++);
+          if (status !== numericTable.statusOk) {
+            (errors ??= new BatchErrors()).add(
+              position,
+              identifiers[position] as string,
+              numericTable.rejection(target, status, values[position]),
+            );
+          }
+        }
       }
     }
-    if (errors.count > 0) throw errors.error(total);
+    if (errors !== undefined) throw errors.error(total);
     // Committed. Records are applied here, in order; numeric items already were, in wasm.
     let changes: Change[] | undefined;
-    for (const item of staged as Staged[]) {
-      const target = item.target;
+    for (let position = 0, slot = 0; position < count; position++) {
+      const target = targets[position] as Target;
       if (typeof target === 'number') {
         const numericTable = table as NumericTable;
+        const newValue = numericTable.appliedValue(target, slot);
+        numericTable.values[target >>> 1] = newValue;
         if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
         if (before?.has(target)) {
-          const newValue = numericTable.appliedValue(target, item.slot);
-          (changes ??= []).push(this.watching.change(target, before.get(target), newValue, numericTable.appliedVersion(item.slot), 'set'));
+          (changes ??= []).push(this.watching.change(target, before.get(target), newValue, numericTable.appliedVersion(slot), 'set'));
           before.set(target, newValue);
         }
+        slot++;
         continue;
       }
       const oldValue = target.value;
-      records.apply(target, item.value as VariableValue, now);
+      records.apply(target, stored[position] as VariableValue, now);
       if (extra !== undefined) target.metadata = mergeMetadata(target.metadata, extra);
       if (target.subscriptions !== undefined) {
         (changes ??= []).push(this.watching.change(target, oldValue, target.value, target.version, 'set'));
       }
     }
-    this.totalOperations += staged.length;
-    this.totalUpdates += staged.length;
+    this.totalOperations += count;
+    this.totalUpdates += count;
     // After the whole batch has committed, in the batch's order.
     if (changes !== undefined) this.watching.dispatcher.deliver(changes);
   }

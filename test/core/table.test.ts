@@ -132,7 +132,7 @@ function entryAt(t: Table, handle: number) {
 /** Index slots as [key, handle + 1] (0 = empty), per the layout's INDEX_SLOT_KEY / INDEX_SLOT_HANDLE. */
 function indexSlots(t: Table): Array<[number, number]> {
   const view = new DataView(t.x.memory.buffer);
-  const base = t.c.HEADER_BASE + t.c.HEADER_SIZE;
+  const base = t.c.INDEX_BASE;
   const slots: Array<[number, number]> = [];
   for (let slot = 0; slot < t.x.ls_capacity(); slot++) {
     const address = base + slot * t.c.INDEX_SLOT_SIZE;
@@ -923,6 +923,149 @@ describe('core.wasm table (raw exports of the release module)', () => {
     });
   });
 
+  describe('batches: ls_batch_area + ls_set_batch', () => {
+    /** Writes items (handle, value) into the area `count` items long; returns the area. */
+    function stage(t: Table, items: ReadonlyArray<readonly [number, number]>): number {
+      const { c, x } = t;
+      const area = x.ls_batch_area(items.length);
+      expect(area).toBeGreaterThanOrEqual(0);
+      const view = new DataView(x.memory.buffer);
+      items.forEach(([handle, value], i) => {
+        view.setFloat64(area + i * c.BATCH_ITEM_SIZE + c.BATCH_VALUE, value, true);
+        view.setInt32(area + i * c.BATCH_ITEM_SIZE + c.BATCH_HANDLE, handle, true);
+        view.setInt32(area + i * c.BATCH_ITEM_SIZE + c.BATCH_STATUS, -99, true);
+      });
+      return area;
+    }
+    const statuses = (t: Table, area: number, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        new DataView(t.x.memory.buffer).getInt32(area + i * t.c.BATCH_ITEM_SIZE + t.c.BATCH_STATUS, true),
+      );
+    const itemF64 = (t: Table, area: number, i: number, field: number) =>
+      new DataView(t.x.memory.buffer).getFloat64(area + i * t.c.BATCH_ITEM_SIZE + field, true);
+
+    it('a batch of up to ls_BATCH_AREA_ITEMS uses the fixed area and never grows memory', () => {
+      const t = fresh(0, 1);
+      const { c, x } = t;
+      const pages = x.memory.buffer.byteLength;
+      expect(x.ls_batch_area(1)).toBe(c.BATCH_BASE);
+      expect(x.ls_batch_area(c.BATCH_AREA_ITEMS)).toBe(c.BATCH_BASE);
+      expect(x.memory.buffer.byteLength).toBe(pages);
+      expect(c.INDEX_BASE).toBe(c.BATCH_BASE + c.BATCH_AREA_ITEMS * c.BATCH_ITEM_SIZE);
+      // A larger area lies past the entries; a 1-page cap has room for some such areas, not for more.
+      expect(x.ls_batch_area(c.BATCH_AREA_ITEMS + 1)).toBe(x.ls_entries_base() + x.ls_entry_capacity() * c.ENTRY_SIZE);
+      expect(x.ls_batch_area(c.PAGE_SIZE / c.BATCH_ITEM_SIZE)).toBe(-c.STATUS_OUT_OF_MEMORY);
+      expect(x.memory.buffer.byteLength).toBe(pages);
+      expect(x.ls_batch_area(-1)).toBe(-c.STATUS_INVALID_ARGUMENT);
+      expect(x.ls_batch_area(c.MAX_BATCH_ITEMS + 1)).toBe(-c.STATUS_INVALID_ARGUMENT);
+    });
+
+    it('applies every item in order (a handle named twice keeps its last value), with each stored value and new version', () => {
+      const t = fresh();
+      const { c, x } = t;
+      const f = x.ls_insert(1, c.TYPE_FLOAT, 0.5, 0, 2, 0, 10);
+      const i = x.ls_insert(2, c.TYPE_INTEGER, 3, -Infinity, Infinity, 7, 10);
+      const b = insertOpen(t, 3, c.TYPE_BOOLEAN, 0);
+      const area = stage(t, [
+        [f, 1.5],
+        [i, -0],
+        [b, 1],
+        [f, -0],
+      ]);
+      expect(x.ls_set_batch(area, 4, 99, 1)).toBe(0);
+      expect(statuses(t, area, 4)).toEqual([c.STATUS_OK, c.STATUS_OK, c.STATUS_OK, c.STATUS_OK]);
+      expect(Object.is(x.ls_value_at(f), -0)).toBe(true);
+      expect(x.ls_version_at(f)).toBe(2);
+      expect(Object.is(x.ls_value_at(i), 0)).toBe(true); // an integer has no -0
+      expect(x.ls_version_at(i)).toBe(8);
+      expect(x.ls_value_at(b)).toBe(1);
+      for (const h of [f, i, b]) expect(x.ls_updated_at(h)).toBe(99);
+      // Out: the value as stored and the version each item gave its entry.
+      expect([0, 1, 2, 3].map((k) => itemF64(t, area, k, c.BATCH_VERSION))).toEqual([1, 8, 1, 2]);
+      expect(Object.is(itemF64(t, area, 1, c.BATCH_VALUE), 0)).toBe(true);
+      expect(Object.is(itemF64(t, area, 3, c.BATCH_VALUE), -0)).toBe(true);
+    });
+
+    it('any failing item changes nothing, and every item gets its own status', () => {
+      const t = fresh();
+      const { c, x } = t;
+      const f = x.ls_insert(1, c.TYPE_FLOAT, 0.5, 0, 2, 0, 10);
+      const i = insertOpen(t, 2, c.TYPE_INTEGER, 3);
+      const b = insertOpen(t, 3, c.TYPE_BOOLEAN, 0);
+      const before = [f, i, b].map((h) => entryAt(t, h));
+      const area = stage(t, [
+        [f, 1],
+        [i, 1.5],
+        [b, 2],
+        [f, 5],
+        [f, -1],
+        [9999, 1],
+      ]);
+      expect(x.ls_set_batch(area, 6, 99, 1)).toBe(5);
+      expect(statuses(t, area, 6)).toEqual([
+        c.STATUS_OK,
+        c.STATUS_INVALID_VALUE,
+        c.STATUS_INVALID_VALUE,
+        c.STATUS_ABOVE_MAX,
+        c.STATUS_BELOW_MIN,
+        c.STATUS_NOT_FOUND,
+      ]);
+      expect([f, i, b].map((h) => entryAt(t, h))).toEqual(before);
+    });
+
+    it('with apply 0 it only checks, even when every item is valid', () => {
+      const t = fresh();
+      const { c, x } = t;
+      const f = insertOpen(t, 1, c.TYPE_FLOAT, 0.5);
+      const area = stage(t, [[f, 1.25]]);
+      expect(x.ls_set_batch(area, 1, 99, 0)).toBe(0);
+      expect(statuses(t, area, 1)).toEqual([c.STATUS_OK]);
+      expect(entryAt(t, f)).toMatchObject({ value: 0.5, version: 0, updatedAt: 0 });
+    });
+
+    it('near the version limit, earlier valid writes of the same batch count: the write that would pass 2^53 - 1 fails the batch', () => {
+      const t = fresh();
+      const { c, x } = t;
+      const h = insertOpen(t, 1, c.TYPE_FLOAT, 0, Number.MAX_SAFE_INTEGER - 2);
+      let area = stage(t, [
+        [h, 1],
+        [h, 2],
+      ]);
+      expect(x.ls_set_batch(area, 2, 5, 1)).toBe(0);
+      expect(x.ls_version_at(h)).toBe(Number.MAX_SAFE_INTEGER);
+      const g = insertOpen(t, 2, c.TYPE_FLOAT, 0, Number.MAX_SAFE_INTEGER - 1);
+      area = stage(t, [
+        [g, 1],
+        [g, 2],
+      ]);
+      expect(x.ls_set_batch(area, 2, 5, 1)).toBe(1);
+      expect(statuses(t, area, 2)).toEqual([c.STATUS_OK, c.STATUS_VERSION_LIMIT]);
+      expect(entryAt(t, g)).toMatchObject({ value: 0, version: Number.MAX_SAFE_INTEGER - 1 });
+      // An earlier item that fails its own checks is not a write and does not count.
+      const k = x.ls_insert(3, c.TYPE_FLOAT, 0, 0, 1, Number.MAX_SAFE_INTEGER - 1, 0);
+      area = stage(t, [
+        [k, 5],
+        [k, 0.5],
+      ]);
+      expect(x.ls_set_batch(area, 2, 5, 1)).toBe(1);
+      expect(statuses(t, area, 2)).toEqual([c.STATUS_ABOVE_MAX, c.STATUS_OK]);
+    });
+
+    it('a batch of more than ls_BATCH_AREA_ITEMS items gets an area past the entries and applies all of them', () => {
+      const t = fresh();
+      const { c, x } = t;
+      const n = c.BATCH_AREA_ITEMS + 5;
+      const handles = Array.from({ length: n }, (_, k) => insertOpen(t, k + 1, c.TYPE_INTEGER, k));
+      const area = stage(
+        t,
+        handles.map((h, k) => [h, k * 2] as const),
+      );
+      expect(area).toBeGreaterThanOrEqual(x.ls_entries_base() + x.ls_entry_capacity() * c.ENTRY_SIZE);
+      expect(x.ls_set_batch(area, n, 1, 1)).toBe(0);
+      handles.forEach((h, k) => expect(x.ls_value_at(h)).toBe(k * 2));
+    });
+  });
+
   it('iteration: ls_next walks exactly the live handles', () => {
     const t = fresh();
     const { c, x } = t;
@@ -982,7 +1125,7 @@ describe('core.wasm table (raw exports of the release module)', () => {
       expect(String.fromCharCode(...bytes)).toBe('LSTB');
       expect(view.getUint32(c.HEADER_BASE + HEADER_MAGIC, true)).toBe(MAGIC);
       expect(view.getUint32(c.HEADER_BASE + HEADER_LAYOUT, true)).toBe(c.LAYOUT_VERSION);
-      expect(x.ls_entries_base()).toBe(c.HEADER_BASE + c.HEADER_SIZE + x.ls_capacity() * c.INDEX_SLOT_SIZE);
+      expect(x.ls_entries_base()).toBe(c.INDEX_BASE + x.ls_capacity() * c.INDEX_SLOT_SIZE);
 
       const h = x.ls_insert(0xdeadbeef, c.TYPE_INTEGER, 42, -100, 100, 3, 1234.5);
       const entry = new DataView(x.memory.buffer, x.ls_entries_base() + h * c.ENTRY_SIZE, c.ENTRY_SIZE);

@@ -38,6 +38,7 @@ typedef Z_core_instance_t core_t;
 #define LS(name) Z_coreZ_##name
 #define LS_ENTRY_SIZE_GLOBAL Z_coreZ_ls_ENTRY_SIZ5AE
 #define LS_PAGE_SIZE_GLOBAL Z_coreZ_ls_PAGE_SIZ5AE
+#define LS_BATCH_ITEM_SIZE_GLOBAL Z_coreZ_ls_BATCH_ITEM_SIZ5AE
 static void core_instantiate(core_t *inst) {
   Z_core_init_module();
   Z_core_instantiate(inst);
@@ -49,6 +50,7 @@ typedef w2c_core core_t;
 #define LS(name) w2c_core_##name
 #define LS_ENTRY_SIZE_GLOBAL w2c_core_ls_ENTRY_SIZE
 #define LS_PAGE_SIZE_GLOBAL w2c_core_ls_PAGE_SIZE
+#define LS_BATCH_ITEM_SIZE_GLOBAL w2c_core_ls_BATCH_ITEM_SIZE
 static void core_instantiate(core_t *inst) { wasm2c_core_instantiate(inst); }
 static void core_free(core_t *inst) { wasm2c_core_free(inst); }
 #endif
@@ -61,6 +63,7 @@ static int32_t OK, NOT_FOUND, ALREADY_EXISTS, INVALID_VALUE, BELOW_MIN, ABOVE_MA
     VERSION_LIMIT;
 static int32_t TYPE_FREE, TYPE_FLOAT, TYPE_INTEGER, TYPE_BOOLEAN;
 static uint32_t MAGIC, HEADER_BASE, HEADER_MAGIC, HEADER_COUNT, ENTRY_SIZE, ENTRY_VALUE, ENTRY_VERSION, PAGE_SIZE;
+static uint32_t BATCH_BASE, BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_VERSION, BATCH_HANDLE, BATCH_STATUS;
 
 static void fail(int line, const char *fmt, ...) {
   va_list args;
@@ -135,6 +138,10 @@ static int32_t ls_set(uint32_t key, double value, double now) { return (int32_t)
 static int32_t ls_set_at(int32_t handle, double value, double now) {
   return (int32_t)LS(ls_set_at)(&inst, (uint32_t)handle, value, now);
 }
+static int32_t ls_batch_area(int32_t count) { return (int32_t)LS(ls_batch_area)(&inst, (uint32_t)count); }
+static int32_t ls_set_batch(int32_t area, int32_t count, double now, int32_t apply) {
+  return (int32_t)LS(ls_set_batch)(&inst, (uint32_t)area, (uint32_t)count, now, (uint32_t)apply);
+}
 static int32_t ls_check_at(int32_t handle, double value) {
   return (int32_t)LS(ls_check_at)(&inst, (uint32_t)handle, value);
 }
@@ -169,6 +176,16 @@ static uint32_t mem_u32(uint32_t address) {
   CHECK((uint64_t)address + 4 <= (uint64_t)m->size, "u32 read at %u beyond memory", address);
   memcpy(&x, m->data + address, 4);
   return x;
+}
+static void mem_set_f64(uint32_t address, double x) {
+  wasm_rt_memory_t *m = memory();
+  CHECK((uint64_t)address + 8 <= (uint64_t)m->size, "f64 write at %u beyond memory", address);
+  memcpy(m->data + address, &x, 8);
+}
+static void mem_set_i32(uint32_t address, int32_t x) {
+  wasm_rt_memory_t *m = memory();
+  CHECK((uint64_t)address + 4 <= (uint64_t)m->size, "i32 write at %u beyond memory", address);
+  memcpy(m->data + address, &x, 4);
 }
 /* The value of handle h, read straight from memory (ABI.md: entriesBase + h * ENTRY_SIZE + ENTRY_VALUE). */
 static double entry_value(int32_t h) { return mem_f64((uint32_t)ls_entries_base() + (uint32_t)h * ENTRY_SIZE + ENTRY_VALUE); }
@@ -351,6 +368,12 @@ int main(void) {
   ENTRY_VALUE = *LS(ls_ENTRY_VALUE)(&inst);
   ENTRY_VERSION = *LS(ls_ENTRY_VERSION)(&inst);
   PAGE_SIZE = *LS_PAGE_SIZE_GLOBAL(&inst);
+  BATCH_BASE = *LS(ls_BATCH_BASE)(&inst);
+  BATCH_ITEM_SIZE = *LS_BATCH_ITEM_SIZE_GLOBAL(&inst);
+  BATCH_VALUE = *LS(ls_BATCH_VALUE)(&inst);
+  BATCH_VERSION = *LS(ls_BATCH_VERSION)(&inst);
+  BATCH_HANDLE = *LS(ls_BATCH_HANDLE)(&inst);
+  BATCH_STATUS = *LS(ls_BATCH_STATUS)(&inst);
 
   printf("constants OK=%d NOT_FOUND=%d ALREADY_EXISTS=%d INVALID_VALUE=%d BELOW_MIN=%d ABOVE_MAX=%d OUT_OF_MEMORY=%d "
          "INVALID_ARGUMENT=%d VERSION_LIMIT=%d FREE=%d FLOAT=%d INTEGER=%d BOOLEAN=%d ENTRY_SIZE=%u\n",
@@ -649,6 +672,41 @@ int main(void) {
     CHECK(ls_capacity() == capacity && ls_rehash_count() == rehashes && ls_count() == count &&
               pages() == before_pages,
           "a refused reserve changed the table");
+  }
+
+  /* A batch (ls_batch_area + ls_set_batch): all or nothing, a status per item. Keys 3, 4, 5 are float, integer, boolean. */
+  {
+    int32_t h3 = ls_find(keys[3]), h4 = ls_find(keys[4]), h5 = ls_find(keys[5]);
+    double v3 = ls_value_at(h3), v4 = ls_value_at(h4), v5 = ls_value_at(h5);
+    double r3 = ls_version_at(h3), r4 = ls_version_at(h4), r5 = ls_version_at(h5);
+    int32_t area = ls_batch_area(4);
+    printf("batch_area 4 -> %d\n", area);
+    CHECK(area == (int32_t)BATCH_BASE, "batch area %d, expected the fixed area %u", area, BATCH_BASE);
+    const int32_t item_handles[2][4] = {{h3, h4, h5, h3}, {h3, h4, h5, h3}};
+    const double item_values[2][4] = {{12.5, 99, 2, 300}, {12.5, 99, 1, -0.0}};
+    for (int round = 0; round < 2; round++) {
+      for (uint32_t i = 0; i < 4; i++) {
+        mem_set_f64((uint32_t)area + i * BATCH_ITEM_SIZE + BATCH_VALUE, item_values[round][i]);
+        mem_set_i32((uint32_t)area + i * BATCH_ITEM_SIZE + BATCH_HANDLE, item_handles[round][i]);
+      }
+      int32_t failures = ls_set_batch(area, 4, 7000 + round, 1);
+      printf("set_batch round %d -> %d failing:", round, failures);
+      for (uint32_t i = 0; i < 4; i++) printf(" %s", status_name((int32_t)mem_u32((uint32_t)area + i * BATCH_ITEM_SIZE + BATCH_STATUS)));
+      printf("\n");
+      printf("  values %s %s %s versions %s %s %s\n", F(ls_value_at(h3)), F(ls_value_at(h4)), F(ls_value_at(h5)),
+             F(ls_version_at(h3)), F(ls_version_at(h4)), F(ls_version_at(h5)));
+      if (round == 0) {
+        CHECK(failures == 2, "round 0: %d failing", failures);
+        CHECK(same(ls_value_at(h3), v3) && same(ls_value_at(h4), v4) && same(ls_value_at(h5), v5), "a failed batch changed a value");
+        CHECK(ls_version_at(h3) == r3 && ls_version_at(h4) == r4 && ls_version_at(h5) == r5, "a failed batch changed a version");
+      } else {
+        CHECK(failures == 0, "round 1: %d failing", failures);
+        CHECK(same(ls_value_at(h3), -0.0) && ls_value_at(h4) == 99 && ls_value_at(h5) == 1, "round 1 values");
+        CHECK(ls_version_at(h3) == r3 + 2 && ls_version_at(h4) == r4 + 1 && ls_version_at(h5) == r5 + 1, "round 1 versions");
+        CHECK(mem_f64((uint32_t)area + 3 * BATCH_ITEM_SIZE + BATCH_VERSION) == r3 + 2, "the last item's new version");
+        CHECK(ls_updated_at(h4) == 7001, "round 1 time");
+      }
+    }
   }
 
   /* Direct reads of memory agree with the exports. */

@@ -137,6 +137,12 @@ export function runScenario(module: WebAssembly.Module = new WebAssembly.Module(
   const ENTRY_VALUE = global('ENTRY_VALUE');
   const ENTRY_VERSION = global('ENTRY_VERSION');
   const PAGE_SIZE = global('PAGE_SIZE');
+  const BATCH_BASE = global('BATCH_BASE');
+  const BATCH_ITEM_SIZE = global('BATCH_ITEM_SIZE');
+  const BATCH_VALUE = global('BATCH_VALUE');
+  const BATCH_VERSION = global('BATCH_VERSION');
+  const BATCH_HANDLE = global('BATCH_HANDLE');
+  const BATCH_STATUS = global('BATCH_STATUS');
 
   // Keys are u32: JavaScript reads an i32 key result back with >>> 0.
   const keyAt = (h: number) => x.ls_key_at(h) >>> 0;
@@ -152,6 +158,16 @@ export function runScenario(module: WebAssembly.Module = new WebAssembly.Module(
     const buffer = x.memory.buffer;
     check(address + 4 <= buffer.byteLength, () => `u32 read at ${address} beyond memory`);
     return new DataView(buffer).getUint32(address, true);
+  }
+  function memSetF64(address: number, value: number): void {
+    const buffer = x.memory.buffer;
+    check(address + 8 <= buffer.byteLength, () => `f64 write at ${address} beyond memory`);
+    new DataView(buffer).setFloat64(address, value, true);
+  }
+  function memSetI32(address: number, value: number): void {
+    const buffer = x.memory.buffer;
+    check(address + 4 <= buffer.byteLength, () => `i32 write at ${address} beyond memory`);
+    new DataView(buffer).setInt32(address, value, true);
   }
   /** The value of handle h, read straight from memory (ABI.md: entriesBase + h * ENTRY_SIZE + ENTRY_VALUE). */
   const entryValue = (h: number) => memF64(x.ls_entries_base() + h * ENTRY_SIZE + ENTRY_VALUE);
@@ -599,6 +615,50 @@ export function runScenario(module: WebAssembly.Module = new WebAssembly.Module(
       x.ls_capacity() === capacity && x.ls_rehash_count() === rehashes && x.ls_count() === count && pages() === beforePages,
       () => 'a refused reserve changed the table',
     );
+  }
+
+  // A batch (ls_batch_area + ls_set_batch): all or nothing, a status per item. Keys 3, 4, 5 are float, integer, boolean.
+  {
+    const [h3, h4, h5] = [3, 4, 5].map((i) => x.ls_find(keys[i]!)) as [number, number, number];
+    const [v3, v4, v5] = [h3, h4, h5].map((h) => x.ls_value_at(h)) as [number, number, number];
+    const [r3, r4, r5] = [h3, h4, h5].map((h) => x.ls_version_at(h)) as [number, number, number];
+    const area = x.ls_batch_area(4);
+    print(`batch_area 4 -> ${area}`);
+    check(area === BATCH_BASE, () => `batch area ${area}, expected the fixed area ${BATCH_BASE}`);
+    const itemHandles = [h3, h4, h5, h3];
+    const itemValues = [
+      [12.5, 99, 2, 300],
+      [12.5, 99, 1, -0],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) {
+        memSetF64(area + i * BATCH_ITEM_SIZE + BATCH_VALUE, itemValues[round]![i]!);
+        memSetI32(area + i * BATCH_ITEM_SIZE + BATCH_HANDLE, itemHandles[i]!);
+      }
+      const failures = x.ls_set_batch(area, 4, 7000 + round, 1);
+      const statuses = [0, 1, 2, 3].map((i) => statusName(memU32(area + i * BATCH_ITEM_SIZE + BATCH_STATUS)));
+      print(`set_batch round ${round} -> ${failures} failing: ${statuses.join(' ')}`);
+      print(
+        `  values ${F(x.ls_value_at(h3))} ${F(x.ls_value_at(h4))} ${F(x.ls_value_at(h5))} versions ${F(x.ls_version_at(h3))} ${F(x.ls_version_at(h4))} ${F(x.ls_version_at(h5))}`,
+      );
+      if (round === 0) {
+        check(failures === 2, () => `round 0: ${failures} failing`);
+        check(
+          same(x.ls_value_at(h3), v3) && same(x.ls_value_at(h4), v4) && same(x.ls_value_at(h5), v5),
+          () => 'a failed batch changed a value',
+        );
+        check(
+          x.ls_version_at(h3) === r3 && x.ls_version_at(h4) === r4 && x.ls_version_at(h5) === r5,
+          () => 'a failed batch changed a version',
+        );
+      } else {
+        check(failures === 0, () => `round 1: ${failures} failing`);
+        check(same(x.ls_value_at(h3), -0) && x.ls_value_at(h4) === 99 && x.ls_value_at(h5) === 1, () => 'round 1 values');
+        check(x.ls_version_at(h3) === r3 + 2 && x.ls_version_at(h4) === r4 + 1 && x.ls_version_at(h5) === r5 + 1, () => 'round 1 versions');
+        check(memF64(area + 3 * BATCH_ITEM_SIZE + BATCH_VERSION) === r3 + 2, () => "the last item's new version");
+        check(x.ls_updated_at(h4) === 7001, () => 'round 1 time');
+      }
+    }
   }
 
   // Direct reads of memory agree with the exports.
