@@ -18,8 +18,8 @@ function comparable(snapshot: unknown): unknown {
   return copy;
 }
 
-const wasm: Factory = (options) => LocalState.init(options);
-const js: Factory = (options) => JsLocalState.init(options);
+const wasm: Factory<'sync'> = (options) => LocalState.init(options);
+const js: Factory<'sync'> = (options) => JsLocalState.init(options);
 
 it('the same history exports the same state from both backends', async () => {
   const a = await richStore(wasm);

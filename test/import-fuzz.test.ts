@@ -879,7 +879,7 @@ const normalized = (list: VariableInfo[]) =>
     lastUpdatedAt: v.lastUpdatedAt + 0,
   }));
 
-function observe(store: Store): { list: VariableInfo[]; stats: Record<string, number> } {
+function observe(store: Store<'sync'>): { list: VariableInfo[]; stats: Record<string, number> } {
   return { list: store.listVariables(), stats: { ...store.stats() } as unknown as Record<string, number> };
 }
 
@@ -942,7 +942,12 @@ interface Base {
 }
 
 /** A target store that may already hold names or ids of the payload (so already_exists happens). */
-async function makeTarget(factory: Factory, rng: Rng, base: Base, bases: readonly Base[]): Promise<{ store: Store; kind: string }> {
+async function makeTarget(
+  factory: Factory<'sync'>,
+  rng: Rng,
+  base: Base,
+  bases: readonly Base[],
+): Promise<{ store: Store<'sync'>; kind: string }> {
   const store = await factory({ sessionId: 'target' });
   const kind = rng.int(6);
   if (kind === 1 || kind === 2) {
@@ -967,7 +972,7 @@ function rejectionArea(path: string): string {
   return field ? `variables.*.${field[1]}` : 'variables.<id>';
 }
 
-async function runOne(factory: Factory, rng: Rng, bases: readonly Base[], tally: Tally, n: number): Promise<void> {
+async function runOne(factory: Factory<'sync'>, rng: Rng, bases: readonly Base[], tally: Tally, n: number): Promise<void> {
   const base = rng.pick(bases);
   const { store: target, kind } = await makeTarget(factory, rng, base, bases);
   const targetNames = target.listVariables().flatMap((v) => [v.name, v.id]);
@@ -1033,8 +1038,8 @@ async function runOne(factory: Factory, rng: Rng, bases: readonly Base[], tally:
 }
 
 async function checkAccepted(
-  factory: Factory,
-  target: Store,
+  factory: Factory<'sync'>,
+  target: Store<'sync'>,
   before: { list: VariableInfo[]; stats: Record<string, number> },
   reference: Json,
   input: unknown,
@@ -1144,8 +1149,8 @@ async function checkAccepted(
 
 // ─── base payloads ──────────────────────────────────────────────────────────
 
-async function basePayloads(factory: Factory, tag: string): Promise<Base[]> {
-  const stores: Array<[string, Store]> = [];
+async function basePayloads(factory: Factory<'sync'>, tag: string): Promise<Base[]> {
+  const stores: Array<[string, Store<'sync'>]> = [];
   stores.push([`${tag}:rich`, await richStore(factory)]);
   const small = await factory({ sessionId: 'small' });
   small.registerVariable('x', 'float', 'NaN');
@@ -1181,7 +1186,7 @@ async function basePayloads(factory: Factory, tag: string): Promise<Base[]> {
 
 // ─── the runs ───────────────────────────────────────────────────────────────
 
-const backends: ReadonlyArray<[string, Factory]> = [
+const backends: ReadonlyArray<[string, Factory<'sync'>]> = [
   ['LocalState', (options) => LocalState.init(options)],
   ['JsLocalState', (options) => JsLocalState.init(options)],
 ];

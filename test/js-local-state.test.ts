@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { JsLocalState } from '../dist/index.js';
+import type { BackendOptions } from './conformance/backend.js';
 import { describeConformance } from './conformance/index.js';
 
 describe('JsLocalState (pure JavaScript)', () => {
-  describeConformance((options) => JsLocalState.init(options));
+  describeConformance(
+    Object.assign((options?: BackendOptions) => JsLocalState.init(options), { synchronousCalls: true, synchronousDelivery: true }),
+  );
 
   it('names itself in exports and keeps its stats to the shared counters', async () => {
     const s = await JsLocalState.init();

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LocalState, StateError } from '../dist/index.js';
-import { codeOf } from './conformance/backend.js';
+import { type BackendOptions, codeOf } from './conformance/backend.js';
 import { describeConformance } from './conformance/index.js';
 
 describe('LocalState (wasm)', () => {
-  describeConformance((options) => LocalState.init(options));
+  describeConformance(
+    Object.assign((options?: BackendOptions) => LocalState.init(options), { synchronousCalls: true, synchronousDelivery: true }),
+  );
 
   it('exports StateError as a class with a stable code', async () => {
     const s = await LocalState.init();
@@ -48,7 +50,7 @@ describe('LocalState (wasm)', () => {
     }
     expect((error as StateError).code).toBe('out_of_memory');
     expect(registered).toBeGreaterThan(100);
-    expect(codeOf(() => s.getVariable(`v${registered}`))).toBe('not_found');
+    expect(await codeOf(() => s.getVariable(`v${registered}`))).toBe('not_found');
     for (let i = 0; i < registered; i++) expect(s.getVariable(`v${i}`)).toBe(i + 0.5);
     s.setVariable('v0', 42);
     expect(s.getVariable('v0')).toBe(42);
@@ -82,7 +84,7 @@ describe('LocalState (wasm)', () => {
     for (let i = 0; i < 3000; i++) source.registerVariable(`v${i}`, 'float', i);
     const small = await LocalState.init({ maxMemoryBytes: 2 * 65536 });
     small.registerVariable('keep', 'float', 1);
-    expect(codeOf(() => small.importState(source.exportState()))).toBe('out_of_memory');
+    expect(await codeOf(() => small.importState(source.exportState()))).toBe('out_of_memory');
     expect(small.listVariables().map((v) => v.name)).toEqual(['keep']);
     expect(small.stats().variableCount).toBe(1);
   });

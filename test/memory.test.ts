@@ -54,12 +54,12 @@ describe('LocalState at maxMemoryBytes', () => {
     expect((error as StateError).rule).toBe('maxMemoryBytes');
     expect((error as StateError).message).toContain('maxMemoryBytes');
     expect(names.length).toBeGreaterThan(100);
-    const before = observe(s);
+    const before = await observe(s);
     for (const type of TYPES) {
-      expect(codeOf(() => s.registerVariable('one_more', type, type === 'boolean' ? true : 1))).toBe('out_of_memory');
+      expect(await codeOf(() => s.registerVariable('one_more', type, type === 'boolean' ? true : 1))).toBe('out_of_memory');
     }
-    expect(codeOf(() => s.getVariable('one_more'))).toBe('not_found');
-    expect(observe(s)).toEqual(before);
+    expect(await codeOf(() => s.getVariable('one_more'))).toBe('not_found');
+    expect(await observe(s)).toEqual(before);
     expect(s.stats().wasmMemoryBytes).toBeLessThanOrEqual(CAP);
   });
 
@@ -106,11 +106,11 @@ describe('LocalState at maxMemoryBytes', () => {
     expect(late.get()).toBe(-123);
     expect(late.version).toBe((before.get('i4')?.version ?? 0) + 1);
     // Constraint and type failures are reported as such, not as out_of_memory, and change nothing.
-    const snapshot = observe(s);
-    expect(codeOf(() => s.setVariable('f0', 2e6))).toBe('constraint_violation');
-    expect(codeOf(() => s.setVariable('i1', 1.5))).toBe('invalid_value');
-    expect(codeOf(() => s.setVariable('b2', 2))).toBe('invalid_value');
-    expect(observe(s)).toEqual(snapshot);
+    const snapshot = await observe(s);
+    expect(await codeOf(() => s.setVariable('f0', 2e6))).toBe('constraint_violation');
+    expect(await codeOf(() => s.setVariable('i1', 1.5))).toBe('invalid_value');
+    expect(await codeOf(() => s.setVariable('b2', 2))).toBe('invalid_value');
+    expect(await observe(s)).toEqual(snapshot);
     // A batch over every variable applies as a whole...
     const updates: Record<string, number | boolean> = {};
     for (const [i, name] of names.entries()) updates[name] = spec(i).type === 'boolean' ? true : spec(i).type === 'integer' ? i : i / 2;
@@ -118,10 +118,10 @@ describe('LocalState at maxMemoryBytes', () => {
     for (const name of names) expect(s.getVariable(name)).toBe(updates[name]);
     expect(s.listVariables().every((v) => v.metadata.batch === 1)).toBe(true);
     // ...and a batch with one bad item changes nothing.
-    const afterBatch = observe(s);
-    const error = errorOf(() => s.updateVariables({ ...updates, [names[names.length - 1] as string]: 'bad', f0: 1 }));
+    const afterBatch = await observe(s);
+    const error = await errorOf(() => s.updateVariables({ ...updates, [names[names.length - 1] as string]: 'bad', f0: 1 }));
     expect(error.code).toBe('batch_failed');
-    expect(observe(s)).toEqual(afterBatch);
+    expect(await observe(s)).toEqual(afterBatch);
     // getVariables across all of them.
     expect(Object.keys(s.getVariables(names))).toHaveLength(names.length);
   });
@@ -135,16 +135,16 @@ describe('LocalState at maxMemoryBytes', () => {
     for (const k of [1, 10, 57]) {
       const victims = names.splice(1, k);
       for (const name of victims) s.deleteVariable(name);
-      for (const name of victims) expect(codeOf(() => s.getVariable(name))).toBe('not_found');
+      for (const name of victims) expect(await codeOf(() => s.getVariable(name))).toBe('not_found');
       for (let j = 0; j < k; j++) {
         const name = `again_${k}_${j}`;
         s.registerVariable(name, TYPES[j % 3] as (typeof TYPES)[number], j % 2);
         names.push(name);
       }
-      expect(codeOf(() => s.registerVariable(`over_${k}`, 'float', 1))).toBe('out_of_memory');
+      expect(await codeOf(() => s.registerVariable(`over_${k}`, 'float', 1))).toBe('out_of_memory');
     }
     // Refs: the deleted one stays not_found, even though its slot was reused; the survivor reads its own value.
-    expect(codeOf(() => deleted.get())).toBe('not_found');
+    expect(await codeOf(() => deleted.get())).toBe('not_found');
     expect(survivor.get()).toBe(spec(0).value);
     for (const [j, name] of names.slice(-57).entries()) expect(s.getVariable(name)).toBe(j % 3 === 2 ? j % 2 === 1 : j % 2);
     // Churn never grows memory or rehashes: the room a delete frees is reused.
@@ -163,7 +163,7 @@ describe('LocalState at maxMemoryBytes', () => {
     }
     for (const [i, name] of half.entries()) expect(s.getVariable(name)).toBe(19_000 + i);
     expect(s.stats().wasmMemoryBytes).toBe(memory);
-    expect(codeOf(() => s.registerVariable('one_more', 'float', 1))).toBe('out_of_memory');
+    expect(await codeOf(() => s.registerVariable('one_more', 'float', 1))).toBe('out_of_memory');
   });
 
   it('values held in JavaScript still register at the cap: strings, embeddings, tensors', async () => {
@@ -172,7 +172,7 @@ describe('LocalState at maxMemoryBytes', () => {
     s.registerVariable('t', 'tensor', { shape: [1], data: [1] });
     s.registerVariable('c', 'choice', 'a', { constraints: { choices: ['a'] } });
     expect(s.getVariable('e')).toEqual([1, 2, 3]);
-    expect(codeOf(() => s.registerVariable('n', 'integer', 1))).toBe('out_of_memory');
+    expect(await codeOf(() => s.registerVariable('n', 'integer', 1))).toBe('out_of_memory');
   });
 
   it('an init whose initialCapacity does not fit is out_of_memory', async () => {
@@ -216,12 +216,12 @@ describe('importState against maxMemoryBytes', () => {
     const s = await target();
     const twin = await target();
     const ref = s.ref<number>('keep');
-    const before = observe(s);
+    const before = await observe(s);
     const tooMany = await payload(fits + 1);
-    const error = errorOf(() => s.importState(tooMany));
+    const error = await errorOf(() => s.importState(tooMany));
     expect(error.code).toBe('out_of_memory');
-    expect(observe(s)).toEqual(before); // list and stats, table figures included
-    expect(codeOf(() => s.getVariable('p_text'))).toBe('not_found'); // not even the JavaScript-held ones
+    expect(await observe(s)).toEqual(before); // list and stats, table figures included
+    expect(await codeOf(() => s.getVariable('p_text'))).toBe('not_found'); // not even the JavaScript-held ones
     // The store still works, and the failed import left no hidden trace (the next id is what it would have been).
     ref.set(0.9);
     expect(s.getVariable('keep')).toBe(0.9);
@@ -232,13 +232,13 @@ describe('importState against maxMemoryBytes', () => {
     s.importState(await payload(fits));
     expect(s.stats().variableCount).toBe(2 + 1 + fits + 2);
     expect(s.stats().wasmMemoryBytes).toBeLessThanOrEqual(CAP);
-    expect(codeOf(() => s.registerVariable('one_more', 'boolean', true))).toBe('out_of_memory');
+    expect(await codeOf(() => s.registerVariable('one_more', 'boolean', true))).toBe('out_of_memory');
   });
 
   it('the same import succeeds into a store with a bigger cap, and matches the source exactly', async () => {
     const tooMany = await payload((await room()) + 50);
     const small = await target();
-    expect(codeOf(() => small.importState(tooMany))).toBe('out_of_memory');
+    expect(await codeOf(() => small.importState(tooMany))).toBe('out_of_memory');
     await expect(LocalState.init({ maxMemoryBytes: CAP, existingState: tooMany })).rejects.toMatchObject({ code: 'out_of_memory' });
     for (const maxMemoryBytes of [4 * PAGE, undefined]) {
       const big = await LocalState.init(maxMemoryBytes === undefined ? {} : { maxMemoryBytes });
@@ -255,9 +255,9 @@ describe('importState against maxMemoryBytes', () => {
     const s = await LocalState.init({ maxMemoryBytes: CAP });
     for (let i = 0; i < fits; i++) s.registerVariable(`v${i}`, 'integer', i);
     const tenMore = await payload(10);
-    expect(codeOf(() => s.importState(tenMore))).toBe('out_of_memory');
+    expect(await codeOf(() => s.importState(tenMore))).toBe('out_of_memory');
     for (let i = 0; i < 9; i++) s.deleteVariable(`v${i}`);
-    expect(codeOf(() => s.importState(tenMore))).toBe('out_of_memory');
+    expect(await codeOf(() => s.importState(tenMore))).toBe('out_of_memory');
     s.deleteVariable('v9');
     s.importState(tenMore);
     expect(s.stats().variableCount).toBe(fits - 10 + 12);

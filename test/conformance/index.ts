@@ -1,7 +1,7 @@
 // The conformance suite: every rule of the provider contract, declared once
 // and run against each backend.
 
-import type { Factory } from './backend.js';
+import type { ConformanceFactory } from './backend.js';
 import { batchTests } from './batch.js';
 import { registrationTests } from './registration.js';
 import { semanticsTests } from './semantics.js';
@@ -9,7 +9,7 @@ import { snapshotTests } from './snapshot.js';
 import { typeTests } from './types.js';
 import { watchTests } from './watch.js';
 
-export function describeConformance(factory: Factory): void {
+export function describeConformance(factory: ConformanceFactory): void {
   registrationTests(factory);
   typeTests(factory);
   semanticsTests(factory);
@@ -18,4 +18,4 @@ export function describeConformance(factory: Factory): void {
   watchTests(factory);
 }
 
-export type { Factory, Store } from './backend.js';
+export type { BackendOptions, ConformanceFactory, Factory, InProcessGuarantees, Ref, Store } from './backend.js';

@@ -1,32 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, errorOf, type Factory } from './backend.js';
+import { type ConformanceFactory, codeOf, errorOf } from './backend.js';
 
-export function registrationTests(factory: Factory): void {
+export function registrationTests(factory: ConformanceFactory): void {
   describe('registration', () => {
     it('returns a generated id var_<name>_<n>; the variable resolves by name and by id', async () => {
       const s = await factory();
-      const id = s.registerVariable('temperature', 'float', 0.7);
+      const id = await s.registerVariable('temperature', 'float', 0.7);
       expect(id).toMatch(/^var_temperature_\d+$/);
-      expect(s.getVariable('temperature')).toBe(0.7);
-      expect(s.getVariable(id)).toBe(0.7);
-      expect(s.registerVariable('top_k', 'integer', 40)).not.toBe(id);
+      expect(await s.getVariable('temperature')).toBe(0.7);
+      expect(await s.getVariable(id)).toBe(0.7);
+      expect(await s.registerVariable('top_k', 'integer', 40)).not.toBe(id);
     });
 
     it('refuses names that are not non-empty strings with invalid_argument', async () => {
       const s = await factory();
       for (const bad of ['', 1, null, undefined, {}, Symbol('x')]) {
-        expect(codeOf(() => s.registerVariable(bad as string, 'float', 1))).toBe('invalid_argument');
+        expect(await codeOf(() => s.registerVariable(bad as string, 'float', 1))).toBe('invalid_argument');
       }
-      expect(s.listVariables()).toEqual([]);
+      expect(await s.listVariables()).toEqual([]);
     });
 
     it('accepts any string as a name, __proto__ and constructor included, without polluting prototypes', async () => {
       const s = await factory();
       for (const name of ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'a b/c.d', '名前', '👍🏽']) {
-        s.registerVariable(name, 'integer', name.length);
-        expect(s.getVariable(name)).toBe(name.length);
+        await s.registerVariable(name, 'integer', name.length);
+        expect(await s.getVariable(name)).toBe(name.length);
       }
-      const got = s.getVariables(['__proto__', 'constructor']);
+      const got = await s.getVariables(['__proto__', 'constructor']);
       expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
       expect(Object.keys(got)).toEqual(['__proto__', 'constructor']);
       expect(Object.getOwnPropertyDescriptor(got, '__proto__')?.value).toBe(9);
@@ -36,69 +36,69 @@ export function registrationTests(factory: Factory): void {
 
     it('refuses a taken name with already_exists and keeps the original', async () => {
       const s = await factory();
-      s.registerVariable('duplicate', 'string', 'first');
-      expect(codeOf(() => s.registerVariable('duplicate', 'string', 'second'))).toBe('already_exists');
-      expect(codeOf(() => s.registerVariable('duplicate', 'float', 1))).toBe('already_exists');
-      expect(s.getVariable('duplicate')).toBe('first');
+      await s.registerVariable('duplicate', 'string', 'first');
+      expect(await codeOf(() => s.registerVariable('duplicate', 'string', 'second'))).toBe('already_exists');
+      expect(await codeOf(() => s.registerVariable('duplicate', 'float', 1))).toBe('already_exists');
+      expect(await s.getVariable('duplicate')).toBe('first');
     });
 
     it('refuses an unknown type with unknown_type', async () => {
       const s = await factory();
-      expect(codeOf(() => s.registerVariable('x', 'double' as 'float', 1))).toBe('unknown_type');
-      expect(codeOf(() => s.registerVariable('x', undefined as unknown as 'float', 1))).toBe('unknown_type');
-      expect(s.listVariables()).toEqual([]);
+      expect(await codeOf(() => s.registerVariable('x', 'double' as 'float', 1))).toBe('unknown_type');
+      expect(await codeOf(() => s.registerVariable('x', undefined as unknown as 'float', 1))).toBe('unknown_type');
+      expect(await s.listVariables()).toEqual([]);
     });
 
     it('validates constraints before the value: a typo is invalid_argument even when the value is bad too', async () => {
       const s = await factory();
-      const error = errorOf(() => s.registerVariable('prompt', 'string', 42, { constraints: { maxLenght: 3 } }));
+      const error = await errorOf(() => s.registerVariable('prompt', 'string', 42, { constraints: { maxLenght: 3 } }));
       expect(error.code).toBe('invalid_argument');
       expect(error.message).toContain('prompt');
       expect(error.message).toContain('maxLenght');
-      expect(codeOf(() => s.registerVariable('t', 'float', 'bad', { constraints: { min: 2, max: 1 } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'float', 1, { constraints: { min: '0' } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'float', 1, { constraints: { min: Number.NaN } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'boolean', true, { constraints: { min: 0 } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'string', 'a', { constraints: { minLength: 3, maxLength: 2 } }))).toBe(
+      expect(await codeOf(() => s.registerVariable('t', 'float', 'bad', { constraints: { min: 2, max: 1 } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'float', 1, { constraints: { min: '0' } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'float', 1, { constraints: { min: Number.NaN } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'boolean', true, { constraints: { min: 0 } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'string', 'a', { constraints: { minLength: 3, maxLength: 2 } }))).toBe(
         'invalid_argument',
       );
-      expect(codeOf(() => s.registerVariable('t', 'string', 'a', { constraints: { enum: 'a' } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'choice', 'a', {}))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'embedding', [1], { constraints: { dimensions: -1 } }))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'tensor', { shape: [1], data: [1] }, { constraints: { shape: [1.5] } }))).toBe(
+      expect(await codeOf(() => s.registerVariable('t', 'string', 'a', { constraints: { enum: 'a' } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'choice', 'a', {}))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'embedding', [1], { constraints: { dimensions: -1 } }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'tensor', { shape: [1], data: [1] }, { constraints: { shape: [1.5] } }))).toBe(
         'invalid_argument',
       );
-      expect(codeOf(() => s.registerVariable('t', 'float', 1, { constraints: 5 as unknown as Record<string, unknown> }))).toBe(
+      expect(await codeOf(() => s.registerVariable('t', 'float', 1, { constraints: 5 as unknown as Record<string, unknown> }))).toBe(
         'invalid_argument',
       );
-      expect(s.listVariables()).toEqual([]);
+      expect(await s.listVariables()).toEqual([]);
     });
 
     it('then checks the initial value like any write: invalid_value before constraint_violation', async () => {
       const s = await factory();
-      expect(codeOf(() => s.registerVariable('t', 'float', '0.5', { constraints: { max: 0 } }))).toBe('invalid_value');
-      const error = errorOf(() => s.registerVariable('temperature', 'float', 3, { constraints: { min: 0, max: 2 } }));
+      expect(await codeOf(() => s.registerVariable('t', 'float', '0.5', { constraints: { max: 0 } }))).toBe('invalid_value');
+      const error = await errorOf(() => s.registerVariable('temperature', 'float', 3, { constraints: { min: 0, max: 2 } }));
       expect(error.code).toBe('constraint_violation');
       expect(error.message).toContain('temperature');
       expect(error.message).toContain('max');
       expect(error.message).toContain('3');
-      expect(s.listVariables()).toEqual([]);
+      expect(await s.listVariables()).toEqual([]);
     });
 
     it('refuses unknown options and a non-string description', async () => {
       const s = await factory();
-      expect(codeOf(() => s.registerVariable('t', 'float', 1, { constraint: {} } as object))).toBe('invalid_argument');
-      expect(codeOf(() => s.registerVariable('t', 'float', 1, { description: 5 as unknown as string }))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'float', 1, { constraint: {} } as object))).toBe('invalid_argument');
+      expect(await codeOf(() => s.registerVariable('t', 'float', 1, { description: 5 as unknown as string }))).toBe('invalid_argument');
     });
 
     it('stores description as metadata.description beside the metadata given', async () => {
       const s = await factory();
-      s.registerVariable('temperature', 'float', 0.7, {
+      await s.registerVariable('temperature', 'float', 0.7, {
         constraints: { min: 0, max: 2 },
         description: 'sampling temperature',
         metadata: { owner: 'tuner', tags: ['a', 'b'], nested: { deep: [1, { x: null }] } },
       });
-      const [info] = s.listVariables();
+      const [info] = await s.listVariables();
       expect(info?.metadata).toEqual({
         owner: 'tuner',
         tags: ['a', 'b'],
@@ -126,20 +126,20 @@ export function registrationTests(factory: Factory): void {
         { [Symbol('k')]: 1 },
       ];
       for (const metadata of bad) {
-        expect(codeOf(() => s.registerVariable('t', 'float', 1, { metadata: metadata as Record<string, unknown> }))).toBe(
+        expect(await codeOf(() => s.registerVariable('t', 'float', 1, { metadata: metadata as Record<string, unknown> }))).toBe(
           'invalid_argument',
         );
       }
-      expect(s.listVariables()).toEqual([]);
+      expect(await s.listVariables()).toEqual([]);
     });
 
     it('copies metadata in: changing the object given afterwards changes nothing', async () => {
       const s = await factory();
       const metadata = { owner: 'tuner', list: [1, 2] };
-      s.registerVariable('t', 'float', 1, { metadata });
+      await s.registerVariable('t', 'float', 1, { metadata });
       metadata.owner = 'changed';
       metadata.list.push(3);
-      expect(s.listVariables()[0]?.metadata).toEqual({ owner: 'tuner', list: [1, 2] });
+      expect((await s.listVariables())[0]?.metadata).toEqual({ owner: 'tuner', list: [1, 2] });
     });
   });
 }

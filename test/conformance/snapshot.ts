@@ -1,36 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, errorOf, type Factory, observe, type Store } from './backend.js';
+import type { Mode } from '../../dist/index.js';
+import { type ConformanceFactory, codeOf, errorOf, type Factory, observe, type Store } from './backend.js';
 
 /** A store holding every type, special floats, a RegExp pattern, metadata and history. */
-export async function richStore(factory: Factory): Promise<Store> {
+export async function richStore<M extends Mode>(factory: Factory<M>): Promise<Store<M>> {
   const s = await factory({ sessionId: 'source' });
-  s.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
-  s.registerVariable('nan', 'float', 'NaN');
-  s.registerVariable('inf', 'float', 'Infinity');
-  s.registerVariable('ninf', 'float', '-Infinity');
-  s.registerVariable('negzero', 'float', -0);
-  s.registerVariable('tiny', 'float', 5e-324);
-  s.registerVariable('max_tokens', 'integer', 256, { constraints: { min: 1, max: 4096 } });
-  s.registerVariable('flag', 'boolean', true);
-  s.registerVariable('instruction', 'string', 'Answer briefly.', { constraints: { pattern: /^[A-Z]/gi, maxLength: 100 } });
-  s.registerVariable('literal', 'string', 'a[b', { constraints: { pattern: '[b' } });
-  s.registerVariable('module', 'module', 'Predict', { constraints: { allowedModules: ['Predict', 'ChainOfThought'] } });
-  s.registerVariable('strategy', 'choice', 'greedy', { constraints: { choices: ['greedy', 'beam'] } });
-  s.registerVariable('embedding', 'embedding', [0.5, -0, 1e-300], { constraints: { dimensions: 3 } });
-  s.registerVariable('tensor', 'tensor', { shape: [2, 1], data: [[-0], [2]] });
-  s.registerVariable('__proto__', 'string', 'odd name', { metadata: JSON.parse('{"__proto__": {"x": 1}}') });
-  s.registerVariable('10', 'integer', 10);
-  s.setVariable('temperature', 0.9, { reason: 'step 3' });
-  s.setVariable('temperature', 1.1);
-  s.setVariable('instruction', 'Be precise.');
-  s.deleteVariable('inf');
-  s.registerVariable('inf', 'float', Number.POSITIVE_INFINITY);
+  await s.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 }, description: 'sampling temperature' });
+  await s.registerVariable('nan', 'float', 'NaN');
+  await s.registerVariable('inf', 'float', 'Infinity');
+  await s.registerVariable('ninf', 'float', '-Infinity');
+  await s.registerVariable('negzero', 'float', -0);
+  await s.registerVariable('tiny', 'float', 5e-324);
+  await s.registerVariable('max_tokens', 'integer', 256, { constraints: { min: 1, max: 4096 } });
+  await s.registerVariable('flag', 'boolean', true);
+  await s.registerVariable('instruction', 'string', 'Answer briefly.', { constraints: { pattern: /^[A-Z]/gi, maxLength: 100 } });
+  await s.registerVariable('literal', 'string', 'a[b', { constraints: { pattern: '[b' } });
+  await s.registerVariable('module', 'module', 'Predict', { constraints: { allowedModules: ['Predict', 'ChainOfThought'] } });
+  await s.registerVariable('strategy', 'choice', 'greedy', { constraints: { choices: ['greedy', 'beam'] } });
+  await s.registerVariable('embedding', 'embedding', [0.5, -0, 1e-300], { constraints: { dimensions: 3 } });
+  await s.registerVariable('tensor', 'tensor', { shape: [2, 1], data: [[-0], [2]] });
+  await s.registerVariable('__proto__', 'string', 'odd name', { metadata: JSON.parse('{"__proto__": {"x": 1}}') });
+  await s.registerVariable('10', 'integer', 10);
+  await s.setVariable('temperature', 0.9, { reason: 'step 3' });
+  await s.setVariable('temperature', 1.1);
+  await s.setVariable('instruction', 'Be precise.');
+  await s.deleteVariable('inf');
+  await s.registerVariable('inf', 'float', Number.POSITIVE_INFINITY);
   return s;
 }
 
-function sameVariables(a: Store, b: Store): void {
-  const left = a.listVariables();
-  const right = b.listVariables();
+async function sameVariables(a: Store, b: Store): Promise<void> {
+  const left = await a.listVariables();
+  const right = await b.listVariables();
   expect(right.map((v) => v.id)).toEqual(left.map((v) => v.id));
   for (let i = 0; i < left.length; i++) {
     const l = left[i];
@@ -48,80 +49,80 @@ function sameVariables(a: Store, b: Store): void {
   }
 }
 
-export function snapshotTests(factory: Factory): void {
+export function snapshotTests(factory: ConformanceFactory): void {
   describe('exportState / importState', () => {
     it('exports { sessionId, variables by id, variableIndex by name, metadata, stats } plus a format version', async () => {
       const s = await richStore(factory);
-      const snap = s.exportState();
+      const snap = await s.exportState();
       expect(snap.sessionId).toBe('source');
       expect(snap.formatVersion).toBe(1);
-      expect(Object.keys(snap.variables)).toEqual(s.listVariables().map((v) => v.id));
-      expect(snap.variableIndex.temperature).toBe(s.listVariables()[0]?.id);
+      expect(Object.keys(snap.variables)).toEqual((await s.listVariables()).map((v) => v.id));
+      expect(snap.variableIndex.temperature).toBe((await s.listVariables())[0]?.id);
       expect(snap.stats.variableCount).toBe(16);
       expect(typeof snap.metadata.backend).toBe('string');
     });
 
     it('round-trips through JSON exactly: special floats, -0 inside arrays, RegExp patterns, order, ids, versions, times', async () => {
       const s = await richStore(factory);
-      const snap = JSON.parse(JSON.stringify(s.exportState()));
+      const snap = JSON.parse(JSON.stringify(await s.exportState()));
       const t = await factory({ sessionId: 'target' });
-      t.importState(snap);
-      sameVariables(s, t);
-      expect(Object.is(t.getVariable('negzero'), -0)).toBe(true);
-      expect(Number.isNaN(t.getVariable('nan'))).toBe(true);
-      expect(Object.is((t.getVariable('embedding') as number[])[1], -0)).toBe(true);
-      expect(Object.is((t.getVariable('tensor') as unknown as { data: number[][] }).data[0]?.[0], -0)).toBe(true);
-      const pattern = t.listVariables().find((v) => v.name === 'instruction')?.constraints.pattern;
+      await t.importState(snap);
+      await sameVariables(s, t);
+      expect(Object.is(await t.getVariable('negzero'), -0)).toBe(true);
+      expect(Number.isNaN(await t.getVariable('nan'))).toBe(true);
+      expect(Object.is(((await t.getVariable('embedding')) as number[])[1], -0)).toBe(true);
+      expect(Object.is(((await t.getVariable('tensor')) as unknown as { data: number[][] }).data[0]?.[0], -0)).toBe(true);
+      const pattern = (await t.listVariables()).find((v) => v.name === 'instruction')?.constraints.pattern;
       expect(pattern).toBeInstanceOf(RegExp);
       expect(String(pattern)).toBe('/^[A-Z]/gi');
-      expect(codeOf(() => t.setVariable('instruction', '1 lowercase start'))).toBe('constraint_violation');
-      t.setVariable('instruction', 'ok'); // i flag survived
-      expect(codeOf(() => t.setVariable('temperature', 2.5))).toBe('constraint_violation');
+      expect(await codeOf(() => t.setVariable('instruction', '1 lowercase start'))).toBe('constraint_violation');
+      await t.setVariable('instruction', 'ok'); // i flag survived
+      expect(await codeOf(() => t.setVariable('temperature', 2.5))).toBe('constraint_violation');
       // And again: the import of the import's export is the same.
       const u = await factory();
-      u.importState(JSON.parse(JSON.stringify(t.exportState())));
-      sameVariables(t, u);
+      await u.importState(JSON.parse(JSON.stringify(await t.exportState())));
+      await sameVariables(t, u);
     });
 
     it('imports at init through existingState', async () => {
       const s = await richStore(factory);
-      const t = await factory({ existingState: JSON.parse(JSON.stringify(s.exportState())) });
-      sameVariables(s, t);
+      const t = await factory({ existingState: JSON.parse(JSON.stringify(await s.exportState())) });
+      await sameVariables(s, t);
       await expect(factory({ existingState: { not: 'a snapshot' } })).rejects.toMatchObject({ code: 'invalid_export' });
     });
 
     it('never generates an id that arrived by import, even after the imported variable is deleted', async () => {
       const s = await factory();
-      for (let i = 0; i < 5; i++) s.registerVariable(`v${i}`, 'integer', i);
+      for (let i = 0; i < 5; i++) await s.registerVariable(`v${i}`, 'integer', i);
       const t = await factory();
-      t.importState(s.exportState());
-      const imported = new Set(t.listVariables().map((v) => v.id));
-      t.deleteVariable('v4');
-      t.registerVariable('v4', 'integer', 4);
-      const fresh = t.registerVariable('new', 'integer', 1);
-      expect(imported.has(t.listVariables().find((v) => v.name === 'v4')?.id ?? '')).toBe(false);
+      await t.importState(await s.exportState());
+      const imported = new Set((await t.listVariables()).map((v) => v.id));
+      await t.deleteVariable('v4');
+      await t.registerVariable('v4', 'integer', 4);
+      const fresh = await t.registerVariable('new', 'integer', 1);
+      expect(imported.has((await t.listVariables()).find((v) => v.name === 'v4')?.id ?? '')).toBe(false);
       expect(imported.has(fresh)).toBe(false);
     });
 
     it('merges into the current state; a name or id that already exists is refused and nothing is imported', async () => {
       const s = await richStore(factory);
       const t = await factory();
-      t.registerVariable('other', 'integer', 1);
-      t.importState(s.exportState());
-      expect(t.listVariables()).toHaveLength(17);
+      await t.registerVariable('other', 'integer', 1);
+      await t.importState(await s.exportState());
+      expect(await t.listVariables()).toHaveLength(17);
       const u = await factory();
-      u.registerVariable('temperature', 'float', 0);
-      u.registerVariable('unrelated', 'float', 0);
-      const before = observe(u);
-      expect(codeOf(() => u.importState(s.exportState()))).toBe('already_exists');
-      expect(observe(u)).toEqual(before);
-      expect(codeOf(() => t.importState(s.exportState()))).toBe('already_exists');
-      expect(t.listVariables()).toHaveLength(17);
+      await u.registerVariable('temperature', 'float', 0);
+      await u.registerVariable('unrelated', 'float', 0);
+      const before = await observe(u);
+      expect(await codeOf(async () => u.importState(await s.exportState()))).toBe('already_exists');
+      expect(await observe(u)).toEqual(before);
+      expect(await codeOf(async () => t.importState(await s.exportState()))).toBe('already_exists');
+      expect(await t.listVariables()).toHaveLength(17);
     });
 
     it('refuses a defective payload with invalid_export naming the path, importing nothing', async () => {
       const s = await richStore(factory);
-      const good = JSON.parse(JSON.stringify(s.exportState()));
+      const good = JSON.parse(JSON.stringify(await s.exportState()));
       const firstId = Object.keys(good.variables)[0] as string;
       const mutations: Array<[string, (p: Record<string, unknown> & { variables: Record<string, Record<string, unknown>> }) => void]> = [
         ['formatVersion', (p) => (p.formatVersion = 2)],
@@ -143,36 +144,36 @@ export function snapshotTests(factory: Factory): void {
         const payload = structuredClone(good);
         mutate(payload);
         const t = await factory();
-        t.registerVariable('keep', 'integer', 1);
-        const before = observe(t);
-        const error = errorOf(() => t.importState(payload));
+        await t.registerVariable('keep', 'integer', 1);
+        const before = await observe(t);
+        const error = await errorOf(() => t.importState(payload));
         expect(error.code, path).toBe('invalid_export');
         expect(error.message, path).toContain(path);
-        expect(observe(t), path).toEqual(before);
+        expect(await observe(t), path).toEqual(before);
       }
       const t = await factory();
-      for (const bad of [null, 5, 'x', [], {}, { variables: {} }]) expect(codeOf(() => t.importState(bad))).toBe('invalid_export');
+      for (const bad of [null, 5, 'x', [], {}, { variables: {} }]) expect(await codeOf(() => t.importState(bad))).toBe('invalid_export');
     });
 
     it('keeps every id it generates parseable and unique: imported serials stop at 2^52, and generation stops there too', async () => {
       const s = await factory();
-      s.registerVariable('a', 'integer', 1);
-      const withSerial = (n: number) => JSON.parse(JSON.stringify(s.exportState()).replaceAll(/var_a_\d+/g, `var_a_${n}`));
-      expect(codeOf(() => s.importState(withSerial(2 ** 52 + 1)))).toBe('invalid_export');
-      const high = await factory({ existingState: withSerial(2 ** 51) });
-      const id = high.registerVariable('b', 'integer', 2);
+      await s.registerVariable('a', 'integer', 1);
+      const withSerial = async (n: number) => JSON.parse(JSON.stringify(await s.exportState()).replaceAll(/var_a_\d+/g, `var_a_${n}`));
+      expect(await codeOf(async () => s.importState(await withSerial(2 ** 52 + 1)))).toBe('invalid_export');
+      const high = await factory({ existingState: await withSerial(2 ** 51) });
+      const id = await high.registerVariable('b', 'integer', 2);
       expect(id).toBe(`var_b_${2 ** 51 + 1}`);
-      const copy = await factory({ existingState: JSON.parse(JSON.stringify(high.exportState())) });
-      expect(copy.getVariable(id)).toBe(2);
-      const top = await factory({ existingState: withSerial(2 ** 52) });
-      expect(codeOf(() => top.registerVariable('c', 'integer', 3))).toBe('invalid_argument');
-      expect(top.listVariables().map((v) => v.name)).toEqual(['a']);
+      const copy = await factory({ existingState: JSON.parse(JSON.stringify(await high.exportState())) });
+      expect(await copy.getVariable(id)).toBe(2);
+      const top = await factory({ existingState: await withSerial(2 ** 52) });
+      expect(await codeOf(() => top.registerVariable('c', 'integer', 3))).toBe('invalid_argument');
+      expect((await top.listVariables()).map((v) => v.name)).toEqual(['a']);
     });
 
     it('reads an import payload once: a getter that changes its answer cannot act after validation', async () => {
       const s = await factory();
-      s.registerVariable('a', 'integer', 1);
-      const payload = JSON.parse(JSON.stringify(s.exportState()));
+      await s.registerVariable('a', 'integer', 1);
+      const payload = JSON.parse(JSON.stringify(await s.exportState()));
       let reads = 0;
       Object.defineProperty(payload, 'sessionId', {
         enumerable: true,
@@ -182,21 +183,21 @@ export function snapshotTests(factory: Factory): void {
         },
       });
       const t = await factory();
-      t.importState(payload);
-      expect(t.getVariable('a')).toBe(1);
-      expect(t.exportState().metadata.lastImport).toMatchObject({ sessionId: 'source', variables: 1 });
-      expect(Object.isFrozen(t.exportState().metadata.lastImport)).toBe(true);
+      await t.importState(payload);
+      expect(await t.getVariable('a')).toBe(1);
+      expect((await t.exportState()).metadata.lastImport).toMatchObject({ sessionId: 'source', variables: 1 });
+      expect(Object.isFrozen((await t.exportState()).metadata.lastImport)).toBe(true);
     });
 
     it('imports "__proto__" names and keys as data without polluting any prototype', async () => {
       const s = await richStore(factory);
-      const json = JSON.stringify(s.exportState());
+      const json = JSON.stringify(await s.exportState());
       expect(json).toContain('"__proto__"');
       const t = await factory();
-      t.importState(JSON.parse(json));
-      expect(t.getVariable('__proto__')).toBe('odd name');
+      await t.importState(JSON.parse(json));
+      expect(await t.getVariable('__proto__')).toBe('odd name');
       expect(({} as Record<string, unknown>).x).toBeUndefined();
-      const snap = t.exportState();
+      const snap = await t.exportState();
       expect(Object.getOwnPropertyDescriptor(snap.variableIndex, '__proto__')?.value).toMatch(/^var___proto___\d+$/);
     });
   });

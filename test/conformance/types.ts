@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { codeOf, type Factory } from './backend.js';
+import { type ConformanceFactory, codeOf } from './backend.js';
 
-export function typeTests(factory: Factory): void {
+export function typeTests(factory: ConformanceFactory): void {
   describe('types', () => {
     it('float accepts any number and the strings NaN/Infinity/-Infinity, keeping -0, NaN, ±Infinity and subnormals exactly', async () => {
       const s = await factory();
-      s.registerVariable('f', 'float', 0);
+      await s.registerVariable('f', 'float', 0);
       const cases: Array<[unknown, number]> = [
         [1.5, 1.5],
         [-0, -0],
@@ -18,54 +18,54 @@ export function typeTests(factory: Factory): void {
         ['NaN', Number.NaN],
       ];
       for (const [input, stored] of cases) {
-        s.setVariable('f', input);
-        expect(Object.is(s.getVariable('f'), stored)).toBe(true);
+        await s.setVariable('f', input);
+        expect(Object.is(await s.getVariable('f'), stored)).toBe(true);
       }
     });
 
     it('float refuses everything else: numeric strings, booleans, null, objects', async () => {
       const s = await factory();
-      s.registerVariable('f', 'float', 0.5);
+      await s.registerVariable('f', 'float', 0.5);
       for (const bad of ['1.5', '-0', 'inf', '', true, false, null, undefined, {}, [1], 1n]) {
-        expect(codeOf(() => s.setVariable('f', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('f', bad))).toBe('invalid_value');
       }
-      expect(s.getVariable('f')).toBe(0.5);
+      expect(await s.getVariable('f')).toBe(0.5);
     });
 
     it('float min/max apply to finite values; NaN and ±Infinity bypass them', async () => {
       const s = await factory();
-      s.registerVariable('t', 'float', 1, { constraints: { min: 0, max: 2 } });
-      s.setVariable('t', 0);
-      s.setVariable('t', 2);
-      expect(codeOf(() => s.setVariable('t', -1e-9))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('t', 2.0000001))).toBe('constraint_violation');
-      s.setVariable('t', Number.POSITIVE_INFINITY);
-      s.setVariable('t', Number.NEGATIVE_INFINITY);
-      s.setVariable('t', 'NaN');
-      expect(Number.isNaN(s.getVariable('t'))).toBe(true);
+      await s.registerVariable('t', 'float', 1, { constraints: { min: 0, max: 2 } });
+      await s.setVariable('t', 0);
+      await s.setVariable('t', 2);
+      expect(await codeOf(() => s.setVariable('t', -1e-9))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('t', 2.0000001))).toBe('constraint_violation');
+      await s.setVariable('t', Number.POSITIVE_INFINITY);
+      await s.setVariable('t', Number.NEGATIVE_INFINITY);
+      await s.setVariable('t', 'NaN');
+      expect(Number.isNaN(await s.getVariable('t'))).toBe(true);
     });
 
     it('integer accepts safe integers only, with min/max; -0 becomes 0', async () => {
       const s = await factory();
-      s.registerVariable('k', 'integer', 1, { constraints: { min: -5, max: 2 ** 40 } });
-      s.setVariable('k', 2 ** 40);
-      expect(s.getVariable('k')).toBe(2 ** 40);
-      s.setVariable('k', -0);
-      expect(Object.is(s.getVariable('k'), 0)).toBe(true);
+      await s.registerVariable('k', 'integer', 1, { constraints: { min: -5, max: 2 ** 40 } });
+      await s.setVariable('k', 2 ** 40);
+      expect(await s.getVariable('k')).toBe(2 ** 40);
+      await s.setVariable('k', -0);
+      expect(Object.is(await s.getVariable('k'), 0)).toBe(true);
       for (const bad of [1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '1', true, null]) {
-        expect(codeOf(() => s.setVariable('k', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('k', bad))).toBe('invalid_value');
       }
-      expect(codeOf(() => s.setVariable('k', -6))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('k', 2 ** 40 + 1))).toBe('constraint_violation');
-      s.registerVariable('big', 'integer', Number.MAX_SAFE_INTEGER);
-      s.setVariable('big', Number.MIN_SAFE_INTEGER);
-      expect(s.getVariable('big')).toBe(Number.MIN_SAFE_INTEGER);
+      expect(await codeOf(() => s.setVariable('k', -6))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('k', 2 ** 40 + 1))).toBe('constraint_violation');
+      await s.registerVariable('big', 'integer', Number.MAX_SAFE_INTEGER);
+      await s.setVariable('big', Number.MIN_SAFE_INTEGER);
+      expect(await s.getVariable('big')).toBe(Number.MIN_SAFE_INTEGER);
     });
 
     it('boolean accepts true/false, "true"/"false", 1/0 and returns booleans', async () => {
       const s = await factory();
-      s.registerVariable('b', 'boolean', 'true');
-      expect(s.getVariable('b')).toBe(true);
+      await s.registerVariable('b', 'boolean', 'true');
+      expect(await s.getVariable('b')).toBe(true);
       for (const [input, stored] of [
         [false, false],
         [1, true],
@@ -74,86 +74,86 @@ export function typeTests(factory: Factory): void {
         ['false', false],
         [true, true],
       ] as const) {
-        s.setVariable('b', input);
-        expect(s.getVariable('b')).toBe(stored);
+        await s.setVariable('b', input);
+        expect(await s.getVariable('b')).toBe(stored);
       }
       for (const bad of [2, 0.5, -1, 'yes', 'TRUE', '1', null, undefined, Number.NaN]) {
-        expect(codeOf(() => s.setVariable('b', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('b', bad))).toBe('invalid_value');
       }
-      expect(s.getVariable('b')).toBe(true);
+      expect(await s.getVariable('b')).toBe(true);
     });
 
     it('string accepts strings only, no coercion', async () => {
       const s = await factory();
-      s.registerVariable('p', 'string', '');
+      await s.registerVariable('p', 'string', '');
       for (const bad of [1, null, undefined, true, ['a'], { toString: () => 'a' }]) {
-        expect(codeOf(() => s.setVariable('p', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('p', bad))).toBe('invalid_value');
       }
     });
 
     it('string minLength/maxLength count user-perceived characters (grapheme clusters)', async () => {
       const s = await factory();
-      s.registerVariable('p', 'string', 'ab', { constraints: { minLength: 2, maxLength: 3 } });
-      s.setVariable('p', '👍🏽👍🏽👍🏽'); // 3 clusters, 12 UTF-16 units
-      s.setVariable('p', 'e\u0301e\u0301'); // 2 clusters (e + combining acute)
-      s.setVariable('p', '\r\n\r\n'); // CR LF is one cluster
-      s.setVariable('p', '🇫🇷🇩🇪'); // flags: 2 clusters
-      expect(codeOf(() => s.setVariable('p', 'a'))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('p', '👍🏽'))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('p', 'abcd'))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('p', 'e\u0301e\u0301e\u0301e\u0301'))).toBe('constraint_violation');
+      await s.registerVariable('p', 'string', 'ab', { constraints: { minLength: 2, maxLength: 3 } });
+      await s.setVariable('p', '👍🏽👍🏽👍🏽'); // 3 clusters, 12 UTF-16 units
+      await s.setVariable('p', 'e\u0301e\u0301'); // 2 clusters (e + combining acute)
+      await s.setVariable('p', '\r\n\r\n'); // CR LF is one cluster
+      await s.setVariable('p', '🇫🇷🇩🇪'); // flags: 2 clusters
+      expect(await codeOf(() => s.setVariable('p', 'a'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('p', '👍🏽'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('p', 'abcd'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('p', 'e\u0301e\u0301e\u0301e\u0301'))).toBe('constraint_violation');
     });
 
     it('string pattern: a source string or a RegExp; g/y flags do not make checks flip', async () => {
       const s = await factory();
-      s.registerVariable('p', 'string', 'abc', { constraints: { pattern: '^[a-z]+$' } });
-      expect(codeOf(() => s.setVariable('p', 'ABC'))).toBe('constraint_violation');
-      s.registerVariable('g', 'string', 'x1', { constraints: { pattern: /\d/g } });
-      for (let i = 0; i < 5; i++) s.setVariable('g', `x${i}`); // a stateful lastIndex would fail every other check
-      s.registerVariable('y', 'string', '1', { constraints: { pattern: /\d/y } });
-      for (let i = 0; i < 5; i++) s.setVariable('y', `${i}`);
-      s.registerVariable('i', 'string', 'ABC', { constraints: { pattern: /^abc$/i } });
-      expect(codeOf(() => s.setVariable('i', 'abd'))).toBe('constraint_violation');
+      await s.registerVariable('p', 'string', 'abc', { constraints: { pattern: '^[a-z]+$' } });
+      expect(await codeOf(() => s.setVariable('p', 'ABC'))).toBe('constraint_violation');
+      await s.registerVariable('g', 'string', 'x1', { constraints: { pattern: /\d/g } });
+      for (let i = 0; i < 5; i++) await s.setVariable('g', `x${i}`); // a stateful lastIndex would fail every other check
+      await s.registerVariable('y', 'string', '1', { constraints: { pattern: /\d/y } });
+      for (let i = 0; i < 5; i++) await s.setVariable('y', `${i}`);
+      await s.registerVariable('i', 'string', 'ABC', { constraints: { pattern: /^abc$/i } });
+      expect(await codeOf(() => s.setVariable('i', 'abd'))).toBe('constraint_violation');
     });
 
     it('string pattern: an invalid source string matches literally, as in the origin', async () => {
       const s = await factory();
-      s.registerVariable('p', 'string', 'a[b', { constraints: { pattern: '[b' } });
-      s.setVariable('p', 'x[by');
-      expect(codeOf(() => s.setVariable('p', 'ab'))).toBe('constraint_violation');
+      await s.registerVariable('p', 'string', 'a[b', { constraints: { pattern: '[b' } });
+      await s.setVariable('p', 'x[by');
+      expect(await codeOf(() => s.setVariable('p', 'ab'))).toBe('constraint_violation');
     });
 
     it('string enum limits values', async () => {
       const s = await factory();
-      s.registerVariable('mode', 'string', 'fast', { constraints: { enum: ['fast', 'slow'] } });
-      s.setVariable('mode', 'slow');
-      expect(codeOf(() => s.setVariable('mode', 'medium'))).toBe('constraint_violation');
-      expect(codeOf(() => s.registerVariable('m2', 'string', 'x', { constraints: { enum: ['a'] } }))).toBe('constraint_violation');
+      await s.registerVariable('mode', 'string', 'fast', { constraints: { enum: ['fast', 'slow'] } });
+      await s.setVariable('mode', 'slow');
+      expect(await codeOf(() => s.setVariable('mode', 'medium'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.registerVariable('m2', 'string', 'x', { constraints: { enum: ['a'] } }))).toBe('constraint_violation');
     });
 
     it('choice takes one of choices; module one of allowedModules (any name without the list)', async () => {
       const s = await factory();
-      s.registerVariable('c', 'choice', 'a', { constraints: { choices: ['a', 'b'] } });
-      s.setVariable('c', 'b');
-      expect(codeOf(() => s.setVariable('c', 'z'))).toBe('constraint_violation');
-      expect(codeOf(() => s.setVariable('c', 1))).toBe('invalid_value');
-      s.registerVariable('m', 'module', 'ChainOfThought', { constraints: { allowedModules: ['Predict', 'ChainOfThought'] } });
-      s.setVariable('m', 'Predict');
-      expect(codeOf(() => s.setVariable('m', 'ReAct'))).toBe('constraint_violation');
-      s.registerVariable('free', 'module', 'Anything');
-      s.setVariable('free', 'ReAct');
-      expect(s.getVariable('free')).toBe('ReAct');
+      await s.registerVariable('c', 'choice', 'a', { constraints: { choices: ['a', 'b'] } });
+      await s.setVariable('c', 'b');
+      expect(await codeOf(() => s.setVariable('c', 'z'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('c', 1))).toBe('invalid_value');
+      await s.registerVariable('m', 'module', 'ChainOfThought', { constraints: { allowedModules: ['Predict', 'ChainOfThought'] } });
+      await s.setVariable('m', 'Predict');
+      expect(await codeOf(() => s.setVariable('m', 'ReAct'))).toBe('constraint_violation');
+      await s.registerVariable('free', 'module', 'Anything');
+      await s.setVariable('free', 'ReAct');
+      expect(await s.getVariable('free')).toBe('ReAct');
     });
 
     it('embedding takes arrays and Float32/64Arrays of finite numbers, with dimensions', async () => {
       const s = await factory();
-      s.registerVariable('e', 'embedding', [0.1, -0, 3], { constraints: { dimensions: 3 } });
-      expect(Object.is((s.getVariable('e') as number[])[1], -0)).toBe(true);
-      s.setVariable('e', new Float32Array([1, 2, 3]));
-      expect(s.getVariable('e')).toEqual([1, 2, 3]);
-      s.setVariable('e', new Float64Array([0.5, 0.25, 0.125]));
-      expect(s.getVariable('e')).toEqual([0.5, 0.25, 0.125]);
-      expect(codeOf(() => s.setVariable('e', [1, 2]))).toBe('constraint_violation');
+      await s.registerVariable('e', 'embedding', [0.1, -0, 3], { constraints: { dimensions: 3 } });
+      expect(Object.is(((await s.getVariable('e')) as number[])[1], -0)).toBe(true);
+      await s.setVariable('e', new Float32Array([1, 2, 3]));
+      expect(await s.getVariable('e')).toEqual([1, 2, 3]);
+      await s.setVariable('e', new Float64Array([0.5, 0.25, 0.125]));
+      expect(await s.getVariable('e')).toEqual([0.5, 0.25, 0.125]);
+      expect(await codeOf(() => s.setVariable('e', [1, 2]))).toBe('constraint_violation');
       for (const bad of [
         [1, Number.NaN, 3],
         [1, '2', 3],
@@ -163,16 +163,16 @@ export function typeTests(factory: Factory): void {
         new Int32Array(3),
         { length: 3 },
       ]) {
-        expect(codeOf(() => s.setVariable('e', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('e', bad))).toBe('invalid_value');
       }
       // biome-ignore lint/suspicious/noSparseArray: a hole is exactly what is being refused
-      expect(codeOf(() => s.setVariable('e', [1, , 3]))).toBe('invalid_value');
-      expect(s.getVariable('e')).toEqual([0.5, 0.25, 0.125]);
+      expect(await codeOf(() => s.setVariable('e', [1, , 3]))).toBe('invalid_value');
+      expect(await s.getVariable('e')).toEqual([0.5, 0.25, 0.125]);
     });
 
     it('tensor takes { shape, data } whose flattened size is the product of shape, with a shape constraint', async () => {
       const s = await factory();
-      s.registerVariable(
+      await s.registerVariable(
         't',
         'tensor',
         {
@@ -184,22 +184,22 @@ export function typeTests(factory: Factory): void {
         },
         { constraints: { shape: [2, 2] } },
       );
-      s.setVariable('t', {
+      await s.setVariable('t', {
         shape: [2, 2],
         data: [
           [5, 6],
           [7, 8],
         ],
       });
-      expect(s.getVariable('t')).toEqual({
+      expect(await s.getVariable('t')).toEqual({
         shape: [2, 2],
         data: [
           [5, 6],
           [7, 8],
         ],
       });
-      expect(codeOf(() => s.setVariable('t', { shape: [2, 2], data: [[1, 2], [3]] }))).toBe('invalid_value');
-      expect(codeOf(() => s.setVariable('t', { shape: [4], data: [1, 2, 3, 4] }))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('t', { shape: [2, 2], data: [[1, 2], [3]] }))).toBe('invalid_value');
+      expect(await codeOf(() => s.setVariable('t', { shape: [4], data: [1, 2, 3, 4] }))).toBe('constraint_violation');
       for (const bad of [
         { shape: [2], data: [1, 'x'] },
         { shape: [-1], data: [] },
@@ -208,29 +208,29 @@ export function typeTests(factory: Factory): void {
         null,
         { shape: [1], data: [Number.NaN] },
       ]) {
-        expect(codeOf(() => s.setVariable('t', bad))).toBe('invalid_value');
+        expect(await codeOf(() => s.setVariable('t', bad))).toBe('invalid_value');
       }
       let deep: unknown = 1;
       for (let i = 0; i < 10_000; i++) deep = [deep];
-      s.registerVariable('free', 'tensor', { shape: [], data: 7 });
-      expect(codeOf(() => s.setVariable('free', { shape: [1], data: deep }))).toBe('invalid_value');
+      await s.registerVariable('free', 'tensor', { shape: [], data: 7 });
+      expect(await codeOf(() => s.setVariable('free', { shape: [1], data: deep }))).toBe('invalid_value');
     });
 
     it('copies values in and hands out values that cannot change the store', async () => {
       const s = await factory();
       const input = [1, 2, 3];
-      s.registerVariable('e', 'embedding', input);
+      await s.registerVariable('e', 'embedding', input);
       input[0] = 99;
-      expect(s.getVariable('e')).toEqual([1, 2, 3]);
-      const out = s.getVariable('e') as number[];
+      expect(await s.getVariable('e')).toEqual([1, 2, 3]);
+      const out = (await s.getVariable('e')) as number[];
       expect(() => {
         out[0] = 42;
       }).toThrow(TypeError);
-      expect(s.getVariable('e')).toEqual([1, 2, 3]);
+      expect(await s.getVariable('e')).toEqual([1, 2, 3]);
       const data = [[1, 2]];
-      s.registerVariable('t', 'tensor', { shape: [1, 2], data });
+      await s.registerVariable('t', 'tensor', { shape: [1, 2], data });
       (data[0] as number[])[0] = 99;
-      const tensor = s.getVariable('t') as { shape: number[]; data: number[][] };
+      const tensor = (await s.getVariable('t')) as { shape: number[]; data: number[][] };
       expect(tensor.data).toEqual([[1, 2]]);
       expect(() => {
         (tensor.data[0] as number[])[0] = 5;
@@ -238,14 +238,14 @@ export function typeTests(factory: Factory): void {
       expect(() => {
         tensor.shape.push(3);
       }).toThrow(TypeError);
-      const info = s.listVariables()[0];
+      const info = (await s.listVariables())[0];
       expect(() => {
         (info?.metadata as Record<string, unknown>).x = 1;
       }).toThrow(TypeError);
-      s.registerVariable('p', 'string', 'a', { constraints: { pattern: /a/g, enum: ['a'] } });
-      const constraints = s.listVariables()[2]?.constraints as { enum: string[]; pattern: RegExp };
+      await s.registerVariable('p', 'string', 'a', { constraints: { pattern: /a/g, enum: ['a'] } });
+      const constraints = (await s.listVariables())[2]?.constraints as { enum: string[]; pattern: RegExp };
       constraints.enum.push('b');
-      expect(codeOf(() => s.setVariable('p', 'b'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('p', 'b'))).toBe('constraint_violation');
     });
   });
 }
