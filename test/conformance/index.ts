@@ -3,6 +3,7 @@
 
 import type { ConformanceFactory } from './backend.js';
 import { batchTests } from './batch.js';
+import { concurrencyTests } from './concurrency.js';
 import { registrationTests } from './registration.js';
 import { semanticsTests } from './semantics.js';
 import { snapshotTests } from './snapshot.js';
@@ -14,6 +15,7 @@ export function describeConformance(factory: ConformanceFactory): void {
   typeTests(factory);
   semanticsTests(factory);
   batchTests(factory);
+  concurrencyTests(factory);
   snapshotTests(factory);
   watchTests(factory);
 }
