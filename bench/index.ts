@@ -8,7 +8,18 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { getVariablesCase, updateVariablesCase } from './batch.js';
 import { getByNameCase, getByRefCase, getScalingCases } from './get.js';
-import { type Case, type CaseResult, formatNs, printCase, runCase } from './harness.js';
+import {
+  type Case,
+  type CaseResult,
+  describeBound,
+  formatNs,
+  printCase,
+  type Report,
+  runCase,
+  VERDICT_WORDS,
+  type Verdict,
+  verdictOfResult,
+} from './harness.js';
 import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
 import { setByNameCase, setByRefCase } from './set.js';
@@ -88,18 +99,23 @@ console.log('\nSide by side (medians, per operation; memory in bytes per variabl
 for (const r of results) {
   const show = (v: number) => (r.unit === 'bytes' ? `${v.toFixed(0)} B` : formatNs(v));
   const cells = Object.entries(r.medians).map(([label, v]) => `${label} ${show(v)}`);
-  const verdicts = r.ratios.map((t) => `${t.ratio.toFixed(2)}× (≤ ${t.max}×) ${t.pass ? 'PASS' : 'MISS'}`).join(', ') || 'report';
+  const verdicts =
+    r.ratios.map((t) => `${t.ratio.toFixed(2)}× (${describeBound(t)}) ${VERDICT_WORDS[verdictOfResult(t)].trim()}`).join(', ') || 'report';
   console.log(`  ${r.id.padEnd(22)} ${verdicts.padEnd(34)} ${cells.join(' | ')}`);
 }
 
-const targets = results.flatMap((r) => r.ratios.map((t) => ({ case: r.id, ...t })));
-const missed = targets.filter((t) => !t.pass);
-console.log(`\n${targets.length - missed.length} of ${targets.length} targets met in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-for (const m of missed) console.log(`  missed: ${m.case}: ${m.subject} / ${m.baseline} = ${m.ratio.toFixed(2)}× (target ≤ ${m.max}×)`);
+const targets = results.flatMap((r) => r.ratios.map((t) => ({ case: r.id, ...t, verdict: verdictOfResult(t) })));
+const count = (verdict: Verdict) => targets.filter((t) => t.verdict === verdict).length;
+console.log(
+  `\n${count('met')} of ${targets.length} targets met, ${count('tie')} tied (within their noise margin), ${count('missed')} missed, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
+for (const t of targets.filter((x) => x.verdict !== 'met')) {
+  console.log(`  ${t.verdict}: ${t.case}: ${t.subject} / ${t.baseline} = ${t.ratio.toFixed(2)}× (target ${describeBound(t)})`);
+}
 
 if (json) {
   const file = new URL('./results.json', import.meta.url);
-  const report = {
+  const report: Report = {
     date: new Date().toISOString(),
     node: process.version,
     v8: process.versions.v8,

@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import { getVariablesCase, updateVariablesCase } from '../bench/batch.js';
 import { getByNameCase, getByRefCase } from '../bench/get.js';
-import { assertEqual, type Case, runCase } from '../bench/harness.js';
+import { assertEqual, type Case, runCase, verdictOf } from '../bench/harness.js';
 import { listCase } from '../bench/lifecycle.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 
@@ -49,4 +49,18 @@ it('a contender that computes a wrong answer is refused before timing', async ()
     ],
   };
   await expect(runCase(wrong)).rejects.toThrow('benchmark check failed: the answer');
+});
+
+it('a ratio within the tie margin of its bound, on either side, is a tie; outside it, met or missed', () => {
+  const target = { subject: 'a', baseline: 'b', max: 1, tie: 0.05 };
+  expect([0.9, 0.96, 1, 1.04, 1.06, Number.NaN].map((ratio) => verdictOf(target, ratio))).toEqual([
+    'met',
+    'tie',
+    'tie',
+    'tie',
+    'missed',
+    'missed',
+  ]);
+  // Without a margin the bound itself is met, as before ties existed.
+  expect([1, 1.01].map((ratio) => verdictOf({ subject: 'a', baseline: 'b', max: 1 }, ratio))).toEqual(['met', 'missed']);
 });
