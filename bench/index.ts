@@ -22,6 +22,7 @@ import {
 } from './harness.js';
 import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
+import { mixedCases } from './mixed.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
 
@@ -35,6 +36,8 @@ const rounds = quick ? 2 : 3;
 interface Step {
   readonly id: string;
   readonly run: () => Promise<CaseResult | CaseResult[]>;
+  /** Left out of the --quick run (npm start), which must stay short. */
+  readonly full?: true;
 }
 
 const measured = (make: () => Promise<Case>) => async () => runCase(await make(), { minCpuTimeNs, rounds });
@@ -67,9 +70,10 @@ const steps: Step[] = [
       return [await runCase(hot, { minCpuTimeNs, rounds }), await runCase(spread, { minCpuTimeNs, rounds })];
     },
   },
+  ...mixedCases.map(([id, make]): Step => ({ id, run: measured(make) })),
 ];
 
-const selected = steps.filter((s) => !only || s.id.includes(only));
+const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));
 const results: CaseResult[] = [];
 const started = Date.now();
 const tty = process.stdout.isTTY;
@@ -101,7 +105,7 @@ for (const r of results) {
   const cells = Object.entries(r.medians).map(([label, v]) => `${label} ${show(v)}`);
   const verdicts =
     r.ratios.map((t) => `${t.ratio.toFixed(2)}× (${describeBound(t)}) ${VERDICT_WORDS[verdictOfResult(t)].trim()}`).join(', ') || 'report';
-  console.log(`  ${r.id.padEnd(22)} ${verdicts.padEnd(34)} ${cells.join(' | ')}`);
+  console.log(`  ${r.id.padEnd(26)} ${verdicts.padEnd(40)} ${cells.join(' | ')}`);
 }
 
 const targets = results.flatMap((r) => r.ratios.map((t) => ({ case: r.id, ...t, verdict: verdictOfResult(t) })));

@@ -7,6 +7,7 @@ import { getVariablesCase, updateVariablesCase } from '../bench/batch.js';
 import { getByNameCase, getByRefCase } from '../bench/get.js';
 import { assertEqual, type Case, runCase, verdictOf } from '../bench/harness.js';
 import { listCase } from '../bench/lifecycle.js';
+import { mixedCases } from '../bench/mixed.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 
 const cheapCases: Array<() => Promise<Case>> = [
@@ -17,22 +18,32 @@ const cheapCases: Array<() => Promise<Case>> = [
   getVariablesCase,
   updateVariablesCase,
   listCase,
+  ...mixedCases.map(([, make]) => make),
 ];
+
+/** Checks every contender, runs it `calls` times, and checks it again, as runCase does around its timing. */
+function exercise(c: Case, calls: number): void {
+  expect(c.contenders.length).toBeGreaterThanOrEqual(2);
+  for (const contender of c.contenders) {
+    contender.check();
+    for (let i = 0; i < calls; i++) contender.fn();
+    contender.check();
+  }
+  for (const target of c.targets) {
+    expect(c.contenders.map((x) => x.label)).toContain(target.subject);
+    expect(c.contenders.map((x) => x.label)).toContain(target.baseline);
+  }
+}
 
 it('every benchmark contender computes the right answer, before and after running', async () => {
   for (const make of cheapCases) {
     const c = await make();
-    expect(c.contenders.length).toBeGreaterThanOrEqual(2);
-    for (const contender of c.contenders) {
-      contender.check();
-      for (let i = 0; i < 1000; i++) contender.fn();
-      contender.check();
-    }
-    for (const target of c.targets) {
-      expect(c.contenders.map((x) => x.label)).toContain(target.subject);
-      expect(c.contenders.map((x) => x.label)).toContain(target.baseline);
-    }
+    exercise(c, 1000);
   }
+});
+
+it('the mixed cases have the ids the bench steps run them by', async () => {
+  for (const [id, make] of mixedCases) expect((await make()).id).toBe(id);
 });
 
 it('a contender that computes a wrong answer is refused before timing', async () => {
