@@ -23,6 +23,7 @@ import {
 import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
 import { mixedCases } from './mixed.js';
+import { optimizerCase, withTrialRates } from './optimizer.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
 
@@ -71,6 +72,7 @@ const steps: Step[] = [
     },
   },
   ...mixedCases.map(([id, make]): Step => ({ id, run: measured(make) })),
+  { id: 'optimizer', run: async () => withTrialRates(await runCase(await optimizerCase(), { minCpuTimeNs, rounds })) },
 ];
 
 const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));

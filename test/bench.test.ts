@@ -8,7 +8,9 @@ import { getByNameCase, getByRefCase } from '../bench/get.js';
 import { assertEqual, type Case, runCase, verdictOf } from '../bench/harness.js';
 import { listCase } from '../bench/lifecycle.js';
 import { mixedCases } from '../bench/mixed.js';
+import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
+import { JsLocalState, LocalState } from '../dist/index.js';
 
 const cheapCases: Array<() => Promise<Case>> = [
   () => getByNameCase(100),
@@ -19,6 +21,7 @@ const cheapCases: Array<() => Promise<Case>> = [
   updateVariablesCase,
   listCase,
   ...mixedCases.map(([, make]) => make),
+  optimizerCase,
 ];
 
 /** Checks every contender, runs it `calls` times, and checks it again, as runCase does around its timing. */
@@ -38,12 +41,31 @@ function exercise(c: Case, calls: number): void {
 it('every benchmark contender computes the right answer, before and after running', async () => {
   for (const make of cheapCases) {
     const c = await make();
-    exercise(c, 1000);
+    // An optimizer run takes milliseconds; two show that the last timed run is checked too.
+    exercise(c, c.id === 'optimizer' ? 2 : 1000);
   }
 });
 
 it('the mixed cases have the ids the bench steps run them by', async () => {
   for (const [id, make] of mixedCases) expect((await make()).id).toBe(id);
+});
+
+it('the optimizer makes improvements, refused writes and checkpoints, and both backends end where the model does', async () => {
+  const expected = model();
+  // A model that never improves or never refuses would make the comparison vacuous.
+  expect(expected.events).toBeGreaterThan(20);
+  expect(Object.values(expected.refusals).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+  expect(Object.keys(expected.refusals).sort()).toEqual([
+    'max_tokens invalid_value',
+    'strategy constraint_violation',
+    'temperature constraint_violation',
+  ]);
+  expect(new Set(Object.values(expected.versions)).size).toBeGreaterThan(2);
+  for (const Backend of [LocalState, JsLocalState]) {
+    const run = await optimizerOn(Backend);
+    expect(run()).toEqual(expected);
+    expect(run()).toEqual(expected); // a second run on the same store starts from the same state
+  }
 });
 
 it('a contender that computes a wrong answer is refused before timing', async () => {
