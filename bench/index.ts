@@ -24,6 +24,7 @@ import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
 import { mixedCases } from './mixed.js';
 import { optimizerCase, withTrialRates } from './optimizer.js';
+import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from './peers.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
 
@@ -73,6 +74,9 @@ const steps: Step[] = [
   },
   ...mixedCases.map(([id, make]): Step => ({ id, run: measured(make) })),
   { id: 'optimizer', run: async () => withTrialRates(await runCase(await optimizerCase(), { minCpuTimeNs, rounds })) },
+  { id: 'peers-read-by-name', run: measured(peersReadByNameCase) },
+  { id: 'peers-read-by-handle', run: measured(peersReadByHandleCase) },
+  { id: 'peers-write', run: measured(peersWriteCase) },
 ];
 
 const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));

@@ -9,6 +9,7 @@ import { assertEqual, type Case, runCase, verdictOf } from '../bench/harness.js'
 import { listCase } from '../bench/lifecycle.js';
 import { mixedCases } from '../bench/mixed.js';
 import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
+import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from '../bench/peers.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 import { JsLocalState, LocalState } from '../dist/index.js';
 
@@ -21,6 +22,9 @@ const cheapCases: Array<() => Promise<Case>> = [
   updateVariablesCase,
   listCase,
   ...mixedCases.map(([, make]) => make),
+  peersReadByNameCase,
+  peersReadByHandleCase,
+  peersWriteCase,
   optimizerCase,
 ];
 
