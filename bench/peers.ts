@@ -62,7 +62,7 @@ export async function peersReadByNameCase(): Promise<Case> {
   const name = (at: number) => MIXED_NAMES[at] as string;
   return {
     id: 'peers-read-by-name',
-    title: 'read by name, cycling through the 7 mixed variables, value escapes: the store against the libraries users pick instead',
+    title: 'peers: read by name, the 7 mixed variables in turn, value escapes',
     contenders: [
       reader(WASM, (at) => wasm.getVariable(name(at)), initial),
       reader(JS, (at) => js.getVariable(name(at)), initial),
@@ -83,7 +83,7 @@ export async function peersReadByHandleCase(): Promise<Case> {
   const handles = MIXED_NAMES.map((name) => signals[name] as Signal<VariableValue>);
   return {
     id: 'peers-read-by-handle',
-    title: 'read through a handle held by the caller, cycling through the 7 mixed variables, value escapes',
+    title: 'peers: read through a handle held by the caller, the 7 mixed variables in turn, value escapes',
     contenders: [
       reader(WASM, (at) => wasmRefs[at]?.get(), initial),
       reader(JS, (at) => jsRefs[at]?.get(), initial),
@@ -139,7 +139,7 @@ export async function peersWriteCase(): Promise<Case> {
   const signalOf = (name: string) => signals[name] as Signal<VariableValue>;
   return {
     id: 'peers-write',
-    title: 'write by name, cycling through the 7 mixed variables',
+    title: 'peers: write by name, the 7 mixed variables in turn',
     contenders: [
       writer(
         WASM,
