@@ -1,12 +1,13 @@
 // Runs every benchmark case side by side and prints medians and target ratios.
 //   npm run bench                 full run (~1–2 min)
-//   npm run bench -- --json       also writes bench/results.json
+//   npm run bench -- --json       also writes bench/results.json and bench/results.svg (chart.ts)
 //   npm run bench -- --quick      the short run behind npm start
 //   npm run bench -- --only=set   cases whose id contains "set"
 
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { getVariablesCase, updateVariablesCase } from './batch.js';
+import { writeChart } from './chart.js';
 import { getByNameCase, getByRefCase, getScalingCases } from './get.js';
 import {
   type Case,
@@ -136,5 +137,7 @@ if (json) {
     cases: results,
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${file.pathname}`);
+  const chart = new URL('./results.svg', import.meta.url);
+  await writeChart(file, chart);
+  console.log(`\nwrote ${file.pathname} and ${chart.pathname}`);
 }

@@ -2,10 +2,12 @@
 // tests run each cheap case's checks and one call of every contender, with no
 // timing at all (speed is judged in bench/, never here).
 
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { getVariablesCase, updateVariablesCase } from '../bench/batch.js';
+import { renderChart } from '../bench/chart.js';
 import { getByNameCase, getByRefCase } from '../bench/get.js';
-import { assertEqual, type Case, runCase, verdictOf } from '../bench/harness.js';
+import { assertEqual, type Case, type Report, runCase, verdictOf } from '../bench/harness.js';
 import { listCase } from '../bench/lifecycle.js';
 import { mixedCases } from '../bench/mixed.js';
 import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
@@ -100,4 +102,17 @@ it('a ratio within the tie margin of its bound, on either side, is a tie; outsid
   ]);
   // Without a margin the bound itself is met, as before ties existed.
   expect([1, 1.01].map((ratio) => verdictOf({ subject: 'a', baseline: 'b', max: 1 }, ratio))).toEqual(['met', 'missed']);
+});
+
+it('the chart draws every case and contender of the committed results, within the README width', async () => {
+  const report = JSON.parse(readFileSync(new URL('../bench/results.json', import.meta.url), 'utf8')) as Report;
+  const svg = await renderChart(report);
+  const width = Number(/<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
+  expect(width).toBeGreaterThan(0);
+  expect(width).toBeLessThanOrEqual(900);
+  for (const r of report.cases) {
+    expect(svg).toContain(`${r.id}: `);
+    for (const label of Object.keys(r.medians))
+      expect(svg).toContain(`>${label.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')}<`);
+  }
 });
