@@ -49,7 +49,8 @@ const SEVERITY: Readonly<Record<Verdict, number>> = { met: 0, tie: 1, missed: 2 
 /** One datum of the chart: a contender's median, or a target's bound on its subject's row. */
 interface Datum {
   readonly kind: 'median' | 'bound';
-  readonly caseId: string;
+  /** "id: title", the header of the case's band. */
+  readonly caseLabel: string;
   readonly caseOrder: number;
   readonly contender: string;
   readonly contenderOrder: number;
@@ -89,12 +90,13 @@ export function chartData(report: Report): Datum[] {
     });
     // Every case gets the same width in decades (more only if its points need it), centred on its
     // points, so equal ratios look equally far apart in every case.
-    const logs = [...Object.values(r.medians), ...bounds.map((b) => b.x)].map(Math.log10);
+    // Only what a log scale can place: Vega-Lite leaves out a zero or missing median too.
+    const logs = [...Object.values(r.medians), ...bounds.map((b) => b.x)].filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
     const [least, most] = [Math.min(...logs), Math.max(...logs)];
     const half = Math.max(DECADES, most - least + 0.5) / 2;
     const centre = (least + most) / 2;
     const base = {
-      caseId: shorten(`${r.id}: ${r.title}${r.perItem ? ', per item' : ''}`, HEADER_WIDTH, HEADER_FONT),
+      caseLabel: shorten(`${r.id}: ${r.title}${r.perItem ? ', per item' : ''}`, HEADER_WIDTH, HEADER_FONT),
       caseOrder,
       lo: 10 ** (centre - half),
       hi: 10 ** (centre + half),
@@ -158,7 +160,7 @@ export function chartSpec(report: Report): TopLevelSpec {
     data: { values: chartData(report) as unknown as Record<string, unknown>[] },
     facet: {
       row: {
-        field: 'caseId',
+        field: 'caseLabel',
         type: 'nominal',
         sort: { field: 'caseOrder', op: 'min' },
         header: {
