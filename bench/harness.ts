@@ -9,7 +9,7 @@ export interface Contender {
   readonly label: string;
   /** The measured operation; must return (or pass to do_not_optimize) what it computes. */
   readonly fn: () => unknown;
-  /** Throws when the contender's answer is wrong. Runs before timing. */
+  /** Throws when the contender's answer is wrong. Runs before and after timing. */
   readonly check: () => void;
 }
 
@@ -20,6 +20,21 @@ export interface Target {
   readonly baseline: string;
   /** The ratio must be at most this. */
   readonly max: number;
+  /**
+   * Relative margin of noise around `max` (0.05: within 5%). A ratio inside it is reported as a tie
+   * rather than met or missed, so a noisy machine neither grants nor denies a target it cannot resolve.
+   */
+  readonly tie?: number;
+}
+
+/** met: below the bound by more than the tie margin; tie: within it, either side; missed: above it. */
+export type Verdict = 'met' | 'tie' | 'missed';
+
+export interface TargetResult extends Target {
+  readonly ratio: number;
+  /** The ratio is within `max`, the literal bound. */
+  readonly pass: boolean;
+  readonly verdict: Verdict;
 }
 
 export interface Case {
@@ -38,11 +53,23 @@ export interface CaseResult {
   readonly title: string;
   readonly medians: Record<string, number>;
   readonly p99: Record<string, number>;
-  readonly ratios: Array<Target & { readonly ratio: number; readonly pass: boolean }>;
+  readonly ratios: readonly TargetResult[];
   readonly perItem?: number;
   readonly note?: string;
   /** What the medians count: ns per operation (default) or bytes. */
   readonly unit?: 'ns' | 'bytes';
+}
+
+/** bench/results.json: what `npm run bench -- --json` writes and report.ts and chart.ts read. */
+export interface Report {
+  readonly date: string;
+  readonly node: string;
+  readonly v8: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly quick: boolean;
+  readonly originBars: { readonly getNs: number; readonly setNs: number };
+  readonly cases: readonly CaseResult[];
 }
 
 export interface MeasureOptions {
@@ -56,6 +83,26 @@ export function assertEqual(actual: unknown, expected: unknown, what: string): v
   if (!Object.is(actual, expected) && JSON.stringify(actual) !== JSON.stringify(expected)) {
     throw new Error(`benchmark check failed: ${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
+}
+
+export function verdictOf(target: Target, ratio: number): Verdict {
+  const margin = target.max * (target.tie ?? 0);
+  if (!(ratio <= target.max + margin)) return 'missed'; // NaN (a contender without a median) included
+  return margin > 0 && ratio >= target.max - margin ? 'tie' : 'met';
+}
+
+export function judge(target: Target, ratio: number): TargetResult {
+  return { ...target, ratio, pass: ratio <= target.max, verdict: verdictOf(target, ratio) };
+}
+
+/** Results written before verdicts existed carry only `pass`. */
+export function verdictOfResult(r: Pick<TargetResult, 'pass'> & { readonly verdict?: Verdict }): Verdict {
+  return r.verdict ?? (r.pass ? 'met' : 'missed');
+}
+
+/** The target as text: "≤ 1×, tie within 5%". */
+export function describeBound(target: Target): string {
+  return `≤ ${target.max}×${target.tie ? `, tie within ${Math.round(target.tie * 100)}%` : ''}`;
 }
 
 export async function runCase(c: Case, options: MeasureOptions = {}): Promise<CaseResult> {
@@ -82,10 +129,7 @@ export async function runCase(c: Case, options: MeasureOptions = {}): Promise<Ca
   // Report contenders in their declared order, whatever order the rounds ran in.
   const ordered = (values: Record<string, number>) => Object.fromEntries(c.contenders.map((x) => [x.label, values[x.label] as number]));
   const sorted = ordered(medians);
-  const ratios = c.targets.map((t) => {
-    const ratio = (sorted[t.subject] ?? Number.NaN) / (sorted[t.baseline] ?? Number.NaN);
-    return { ...t, ratio, pass: ratio <= t.max };
-  });
+  const ratios = c.targets.map((t) => judge(t, (sorted[t.subject] ?? Number.NaN) / (sorted[t.baseline] ?? Number.NaN)));
   const result: CaseResult = { id: c.id, title: c.title, medians: sorted, p99: ordered(p99), ratios };
   return { ...result, ...(c.perItem === undefined ? {} : { perItem: c.perItem }), ...(c.note === undefined ? {} : { note: c.note }) };
 }
@@ -97,6 +141,9 @@ export function formatNs(ns: number): string {
   return `${ns.toFixed(ns < 10 ? 2 : 1)} ns`;
 }
 
+/** Console words, one width, so the lines align. */
+export const VERDICT_WORDS: Readonly<Record<Verdict, string>> = { met: 'MET ', tie: 'TIE ', missed: 'MISS' };
+
 export function printCase(result: CaseResult, print: (line: string) => void = console.log): void {
   print(`\n${result.title}${result.perItem ? ` (per item, batch of ${result.perItem})` : ''}`);
   for (const [label, median] of Object.entries(result.medians)) {
@@ -105,7 +152,7 @@ export function printCase(result: CaseResult, print: (line: string) => void = co
     print(`  ${label.padEnd(34)} ${shown.padStart(10)}${p99 === undefined ? '' : `   p99 ${formatNs(p99)}`}`);
   }
   for (const r of result.ratios) {
-    print(`  ${r.pass ? 'PASS' : 'MISS'} ${r.subject} / ${r.baseline} = ${r.ratio.toFixed(2)}× (target ≤ ${r.max}×)`);
+    print(`  ${VERDICT_WORDS[verdictOfResult(r)]} ${r.subject} / ${r.baseline} = ${r.ratio.toFixed(2)}× (target ${describeBound(r)})`);
   }
   if (result.note) print(`  ${result.note}`);
 }

@@ -5,7 +5,7 @@
 
 import { do_not_optimize } from 'mitata';
 import { JsLocalState, LocalState } from '../dist/index.js';
-import { assertEqual, type Case, type CaseResult } from './harness.js';
+import { assertEqual, type Case, type CaseResult, judge } from './harness.js';
 import { floatStores, nameOf } from './stores.js';
 
 type Backend = typeof LocalState | typeof JsLocalState;
@@ -90,6 +90,6 @@ export async function exportImportCase(trials = 5, N = 100_000): Promise<CaseRes
     title: `exportState + JSON + importState, ${N.toLocaleString()} numeric (whole run)`,
     medians,
     p99,
-    ratios: [{ subject: 'wasm LocalState', baseline: 'pure-JS JsLocalState', max: 1, ratio, pass: ratio <= 1 }],
+    ratios: [judge({ subject: 'wasm LocalState', baseline: 'pure-JS JsLocalState', max: 1 }, ratio)],
   };
 }

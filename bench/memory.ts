@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { JsLocalState, LocalState } from '../dist/index.js';
-import type { CaseResult } from './harness.js';
+import { type CaseResult, judge } from './harness.js';
 import { nameOf } from './stores.js';
 
 const CONTENDERS = {
@@ -59,7 +59,7 @@ export function memoryCase(count = 1_000_000): CaseResult {
     title: `memory per numeric variable at ${count.toLocaleString()} variables (bytes: JS heap after GC + wasm memory)`,
     medians,
     p99: {},
-    ratios: [{ subject: CONTENDERS.wasm, baseline: CONTENDERS.js, max: 0.5, ratio, pass: ratio <= 0.5 }],
+    ratios: [judge({ subject: CONTENDERS.wasm, baseline: CONTENDERS.js, max: 0.5 }, ratio)],
     unit: 'bytes',
   };
 }

@@ -2,16 +2,9 @@
 //   npx tsx bench/report.ts
 
 import { readFileSync } from 'node:fs';
-import { type CaseResult, formatNs } from './harness.js';
+import { type CaseResult, describeBound, formatNs, type Report, type Verdict, verdictOfResult } from './harness.js';
 
-interface Report {
-  readonly date: string;
-  readonly node: string;
-  readonly v8: string;
-  readonly cpu: string;
-  readonly cores: number;
-  readonly cases: readonly CaseResult[];
-}
+const VERDICT_CELLS: Readonly<Record<Verdict, string>> = { met: 'met', tie: 'tie', missed: '**missed**' };
 
 const report = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8')) as Report;
 const show = (r: CaseResult, v: number) => (r.unit === 'bytes' ? `${v.toFixed(0)} B` : formatNs(v));
@@ -22,7 +15,7 @@ for (const r of report.cases) {
   const medians = Object.entries(r.medians)
     .map(([label, v]) => `${label} ${show(r, v)}`)
     .join('; ');
-  const targets = r.ratios.map((t) => `${t.subject} / ${t.baseline} ≤ ${t.max}×`).join('; ') || 'report';
-  const results = r.ratios.map((t) => `${t.ratio.toFixed(2)}× ${t.pass ? 'met' : '**missed**'}`).join('; ') || '';
+  const targets = r.ratios.map((t) => `${t.subject} / ${t.baseline} ${describeBound(t)}`).join('; ') || 'report';
+  const results = r.ratios.map((t) => `${t.ratio.toFixed(2)}× ${VERDICT_CELLS[verdictOfResult(t)]}`).join('; ') || '';
   console.log(`| ${r.title}${r.perItem ? ` (per item)` : ''} | ${medians} | ${targets} | ${results} |`);
 }
