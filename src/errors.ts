@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'closed',
   'watch_loop',
   'version_conflict',
+  'unavailable',
 ] as const;
 
 export type StateErrorCode = (typeof ERROR_CODES)[number];

@@ -5,7 +5,11 @@ import { describeConformance } from './conformance/index.js';
 
 describe('JsLocalState (pure JavaScript)', () => {
   describeConformance(
-    Object.assign((options?: BackendOptions) => JsLocalState.init(options), { synchronousCalls: true, synchronousDelivery: true }),
+    Object.assign((options?: BackendOptions) => JsLocalState.init(options), {
+      synchronousCalls: true,
+      synchronousDelivery: true,
+      capabilities: { atomicUpdates: true, streaming: true, persistent: false, distributed: false },
+    }),
   );
 
   it('names itself in exports and keeps its stats to the shared counters', async () => {

@@ -5,7 +5,11 @@ import { describeConformance } from './conformance/index.js';
 
 describe('LocalState (wasm)', () => {
   describeConformance(
-    Object.assign((options?: BackendOptions) => LocalState.init(options), { synchronousCalls: true, synchronousDelivery: true }),
+    Object.assign((options?: BackendOptions) => LocalState.init(options), {
+      synchronousCalls: true,
+      synchronousDelivery: true,
+      capabilities: { atomicUpdates: true, streaming: true, persistent: false, distributed: false },
+    }),
   );
 
   it('exports StateError as a class with a stable code', async () => {

@@ -50,6 +50,18 @@ export class BatchErrors {
     this.count++;
   }
 
+  has(position: number): boolean {
+    return this.byPosition[position] !== undefined;
+  }
+
+  /** Takes over the failure another collection recorded at `position`. */
+  copy(position: number, from: BatchErrors): void {
+    const entry = from.byPosition[position];
+    if (entry === undefined) return;
+    if (this.byPosition[position] === undefined) this.count++;
+    this.byPosition[position] = entry;
+  }
+
   /** `batch_failed` with every failing item, keyed by identifier as given, in item order. */
   error(total: number): StateError {
     const errors: Record<string, BatchItemError> = Object.create(null);

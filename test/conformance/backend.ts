@@ -6,7 +6,7 @@
 // where it is not given.
 
 import { it, vi } from 'vitest';
-import type { Mode, Result, StateProvider, VariableType, VariableValue } from '../../dist/index.js';
+import type { Capabilities, Mode, Result, StateProvider, VariableType, VariableValue } from '../../dist/index.js';
 
 /**
  * A handle to one variable on a backend of mode `M`: a synchronous backend's VariableRef, or its
@@ -56,8 +56,8 @@ export interface InProcessGuarantees {
   readonly synchronousDelivery: boolean;
 }
 
-/** What the conformance suite runs against: a factory plus the guarantees it gives. */
-export type ConformanceFactory = Factory & InProcessGuarantees;
+/** What the conformance suite runs against: a factory, the guarantees it gives, and the capabilities it reports. */
+export type ConformanceFactory = Factory & InProcessGuarantees & { readonly capabilities: Capabilities };
 
 const WHY: Readonly<Record<keyof InProcessGuarantees, string>> = {
   synchronousCalls: 'this rule is about a loop of calls that never yields, which only a synchronous backend can run',

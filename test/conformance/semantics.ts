@@ -307,7 +307,8 @@ export function semanticsTests(factory: ConformanceFactory): void {
 
     it('reports capabilities and that it needs no bridge', async () => {
       const s = await factory();
-      expect(s.capabilities()).toMatchObject({ atomicUpdates: true, persistent: false, distributed: false });
+      // Every backend has atomic batches and streaming; persistence and distribution are the backend's own.
+      expect(s.capabilities()).toEqual({ ...factory.capabilities, atomicUpdates: true, streaming: true });
       expect(s.requiresBridge()).toBe(false);
     });
 

@@ -1,0 +1,858 @@
+// RedisState: the provider contract on Redis, shared by every client of a
+// session. Every write is one atomic script on the server (checks first, then
+// writes, then one entry per change on the session's stream). Values are
+// validated here first by the same type specs, errors and rules as every other
+// backend; the server checks what only it knows (existence, versions).
+//
+// Reads are served from a near cache when they can be: the client keeps what
+// it has read, and the session's change feed (feed.ts) applies every commit to
+// it in order. A client reads its own writes at once (the script's reply
+// updates the cache); another client's write reaches the cache within the
+// feed's delay, and `sync()` waits for every write committed before it.
+
+import { randomUUID } from 'node:crypto';
+import { coarseNow } from '../clock.js';
+import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
+import { idOf, MAX_SERIAL } from '../ids.js';
+import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
+import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema, versionGuards, type WriteOptions } from '../options.js';
+import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo } from '../provider.js';
+import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
+import { versionLimit } from '../storage/limits.js';
+import { BatchErrors, readUpdates } from '../store/batch.js';
+import { Watching } from '../store/watching.js';
+import {
+  coerce,
+  constraintViolation,
+  invalidValue,
+  parseConstraints,
+  specOf,
+  type VariableType,
+  type VariableValue,
+} from '../types/index.js';
+import {
+  type Change,
+  Dispatcher,
+  type Subscription,
+  type Watch,
+  type WatchEvent,
+  Watcher,
+  type WatcherInfo,
+  type WatchOptions,
+} from '../watch.js';
+import {
+  type Descriptor,
+  decodeDescriptor,
+  decodeMetadata,
+  decodeValue,
+  type Entry,
+  encodeDescriptor,
+  encodeMetadata,
+  encodeValue,
+} from './codec.js';
+import { Connection, type Reply } from './connection.js';
+import { Feed, type FeedEntry, parseEntries } from './feed.js';
+import { encodeKey, type SessionKeys, sessionKeys } from './keys.js';
+import { parseRedisOptions, type RedisInitOptions } from './options.js';
+import { BATCH, DELETE, DUMP, IMPORT, OPEN, READ, REGISTER, type Script, SET } from './scripts.js';
+
+/** Times a write retries after the variable moved under a metadata merge or changed identity. */
+const MAX_ATTEMPTS = 50;
+
+/** A ref to a variable of a RedisState: every member but id, name and type is asynchronous. */
+export interface RedisRef<T extends VariableValue = VariableValue> {
+  readonly id: string;
+  readonly name: string;
+  readonly type: VariableType;
+  /** The current version (from the near cache when it can). */
+  readonly version: Promise<number>;
+  get(): Promise<T>;
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+export class RedisState implements StateProvider<'async'> {
+  readonly sessionId: string;
+  private readonly keys: SessionKeys;
+  private closed = false;
+  /** Reads served by this client: they are counted here, not on the server. */
+  private gets = 0;
+  /** Variables this client has read or written, by id as JSON, kept current by the feed. */
+  private readonly cache = new Map<string, Entry>();
+  /** Identifier → id as JSON (null: no such variable), until the next register, delete or import. */
+  private readonly resolved = new Map<string, string | null>();
+  /** Descriptors parsed so far, by id as JSON: they never change. */
+  private readonly descriptors = new Map<string, Descriptor>();
+  private readonly subscriptions = new Map<string, Subscription[]>();
+  private readonly watchers = new Map<string, Watcher>();
+  private readonly dispatcher = new Dispatcher();
+  private nextWatcherId = 1;
+  private feed: Feed | undefined;
+
+  private constructor(
+    private readonly connection: Connection,
+    private readonly options: ReturnType<typeof parseRedisOptions>,
+    sessionId: string,
+    private readonly createdAt: number,
+    private readonly persistent: boolean,
+  ) {
+    this.sessionId = sessionId;
+    this.keys = sessionKeys(options.keyPrefix, sessionId);
+  }
+
+  /** Connects, opens (or joins) the session, and starts reading its change feed. */
+  static async init(options: RedisInitOptions = {}): Promise<RedisState> {
+    const parsed = parseRedisOptions(options);
+    const sessionId = parsed.sessionId ?? `session_${randomUUID()}`;
+    const keys = sessionKeys(parsed.keyPrefix, sessionId);
+    const connection = await Connection.open(
+      { url: parsed.url, rootNodes: parsed.cluster?.rootNodes, commandTimeoutMs: parsed.commandTimeoutMs, socket: parsed.socket },
+      keys.session,
+    );
+    try {
+      const persistent = await persistenceOf(connection);
+      const opened = (await connection.run(OPEN, keys.all, [String(coarseNow())])) as string[];
+      const state = new RedisState(connection, parsed, sessionId, Number(opened[0]), persistent);
+      await state.startFeed({ seq: Number(opened[1]), id: String(opened[2]) });
+      if (parsed.existingState !== undefined) {
+        try {
+          await state.importState(parsed.existingState);
+        } catch (error) {
+          await state.cleanup();
+          throw error;
+        }
+      }
+      return state;
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
+
+  // ─── the contract ───────────────────────────────────────────────────────
+
+  async registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): Promise<string> {
+    this.assertOpen();
+    if (typeof name !== 'string' || name.length === 0) {
+      throw invalidArgument(`registerVariable: name must be a non-empty string, got ${describeValue(name)}`, { rule: 'name' });
+    }
+    const spec = specOf(type, name);
+    const parsedOptions = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
+    const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
+    const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
+    const value = coerce(spec, initialValue);
+    if (value === undefined) throw invalidValue(name, spec, initialValue);
+    const violation = spec.violation(value, rules);
+    if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
+    const reply = (await this.run(REGISTER, [
+      encodeKey(name),
+      encodeDescriptor(name, spec, constraints),
+      encodeValue(spec, value),
+      encodeMetadata(metadata),
+      this.maxLength,
+      String(MAX_SERIAL),
+    ])) as [string, number, number, string];
+    if (reply[0] === 'exists')
+      throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
+    if (reply[0] === 'serials') {
+      throw invalidArgument(`registerVariable: this session has used every id serial up to ${MAX_SERIAL}`, { rule: 'serial' });
+    }
+    this.resolved.clear();
+    const id = idOf(name, Number(reply[1]));
+    const eid = encodeKey(id);
+    const createdAt = Number(reply[3]);
+    const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
+    this.descriptors.set(eid, descriptor);
+    if (this.options.nearCache) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
+    return id;
+  }
+
+  async getVariable(identifier: string): Promise<VariableValue> {
+    const entry = await this.current(identifier);
+    this.gets++;
+    return entry.value;
+  }
+
+  async setVariable(
+    identifier: string,
+    value: unknown,
+    metadata?: Readonly<Record<string, unknown>>,
+    options?: WriteOptions,
+  ): Promise<void> {
+    this.assertOpen();
+    for (let attempt = 0; ; attempt++) {
+      const entry = await this.current(identifier, attempt > 0);
+      const ifVersion = expectedVersion(options);
+      let extra: Metadata | undefined;
+      let stored: VariableValue;
+      try {
+        extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(entry.name)}`);
+        stored = checkWrite(entry, value);
+      } catch (error) {
+        // A version mismatch is reported before what the value got wrong: ask the server for the version.
+        if (ifVersion !== undefined) {
+          const fresh = await this.current(identifier, true);
+          if (fresh.version !== ifVersion) throw versionConflict(fresh.name, ifVersion, fresh.version);
+        }
+        throw error;
+      }
+      const merged = extra === undefined ? undefined : mergeMetadata(entry.metadata, extra);
+      const reply = (await this.run(SET, [
+        encodeKey(identifier),
+        entry.eid,
+        encodeValue(entry.spec, stored),
+        ifVersion === undefined ? '' : String(ifVersion),
+        merged === undefined ? '' : String(entry.version),
+        merged === undefined ? '' : encodeMetadata(merged),
+        this.maxLength,
+      ])) as [string, number | string, string?];
+      switch (reply[0]) {
+        case 'ok':
+          this.applied(entry.eid, stored, Number(reply[1]), merged, Number(reply[2]));
+          return;
+        case 'not_found':
+          this.forget(entry.eid);
+          throw notFound(identifier);
+        case 'conflict':
+          throw versionConflict(entry.name, ifVersion as number, Number(reply[1]));
+        case 'limit':
+          throw versionLimit(entry.name, value);
+        default:
+          // 'stale' (the identifier names another variable now) or 'moved' (metadata merged against an old version).
+          if (attempt >= MAX_ATTEMPTS) throw this.contention(entry.name);
+      }
+    }
+  }
+
+  async getVariables(identifiers: readonly string[]): Promise<Record<string, VariableValue>> {
+    this.assertOpen();
+    if (!Array.isArray(identifiers)) throw invalidArgument('getVariables: identifiers must be an array of strings');
+    for (const identifier of identifiers) {
+      if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
+    }
+    const missing = identifiers.filter((identifier) => this.cached(identifier) === undefined);
+    if (missing.length > 0) await this.fetch(missing);
+    const result: Record<string, VariableValue> = {};
+    for (const identifier of identifiers) {
+      const eid = this.resolved.get(identifier);
+      const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
+      if (entry !== undefined) setOwn(result, identifier, entry.value);
+    }
+    if (!this.options.nearCache) this.cache.clear();
+    this.gets += identifiers.length;
+    return result;
+  }
+
+  async updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): Promise<void> {
+    this.assertOpen();
+    const { identifiers, values } = readUpdates(updates);
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
+    const guards = options === undefined ? new Map<string, number>() : new Map(versionGuards(options));
+    const written = new Set(identifiers);
+    const readGuards = [...guards].filter(([identifier]) => !written.has(identifier));
+    for (let attempt = 0; ; attempt++) {
+      const fresh = attempt > 0;
+      if (fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)) await this.fetch(identifiers, fresh);
+      const errors = new BatchErrors();
+      const args: string[] = [];
+      const entries: Array<Entry | undefined> = [];
+      const stored: VariableValue[] = [];
+      const merged = new Map<string, Metadata>();
+      for (let position = 0; position < identifiers.length; position++) {
+        const identifier = identifiers[position] as string;
+        const entry = this.cached(identifier);
+        entries.push(entry);
+        let value: VariableValue = 0;
+        let metadataJson = '';
+        if (entry !== undefined) {
+          try {
+            value = checkWrite(entry, values[position]);
+          } catch (error) {
+            errors.add(position, identifier, error);
+          }
+          if (extra !== undefined) {
+            let next = merged.get(entry.eid);
+            if (next === undefined) merged.set(entry.eid, (next = mergeMetadata(entry.metadata, extra)));
+            metadataJson = encodeMetadata(next);
+          }
+        }
+        stored.push(value);
+        const ifVersion = guards.get(identifier);
+        args.push(
+          encodeKey(identifier),
+          entry?.eid ?? '',
+          entry === undefined ? '0' : encodeValue(entry.spec, value),
+          ifVersion === undefined ? '' : String(ifVersion),
+          extra === undefined || entry === undefined ? '' : String(entry.version),
+          metadataJson,
+        );
+      }
+      for (const [identifier, version] of readGuards) args.push(encodeKey(identifier), String(version));
+      const reply = (await this.run(BATCH, [
+        String(identifiers.length),
+        String(readGuards.length),
+        errors.count === 0 ? '1' : '0',
+        this.maxLength,
+        ...args,
+      ])) as Array<string | number>;
+      if (reply[0] === 'ok') {
+        const updatedAt = Number(reply[identifiers.length + 1]);
+        entries.forEach((entry, position) => {
+          const e = entry as Entry;
+          this.applied(e.eid, stored[position] as VariableValue, Number(reply[position + 1]), merged.get(e.eid), updatedAt);
+        });
+        return;
+      }
+      // Retry when the server says a variable changed identity or moved under a metadata merge.
+      const statuses = reply.slice(1).map(String);
+      if (statuses.some((status) => status.startsWith('stale') || status.startsWith('moved'))) {
+        if (attempt >= MAX_ATTEMPTS) throw this.contention('updateVariables');
+        continue;
+      }
+      // Every failing item, whichever check found it; a version mismatch comes before the value's own checks.
+      const all = new BatchErrors();
+      statuses.forEach((status, position) => {
+        const identifier =
+          position < identifiers.length ? (identifiers[position] as string) : (readGuards[position - identifiers.length]?.[0] as string);
+        const entry = entries[position];
+        const name = entry?.name ?? identifier;
+        if (status === 'not_found') all.add(position, identifier, notFound(identifier));
+        else if (status.startsWith('conflict:')) {
+          all.add(position, identifier, versionConflict(name, guards.get(identifier) as number, Number(status.slice('conflict:'.length))));
+        } else if (errors.has(position)) all.copy(position, errors);
+        else if (status === 'limit') all.add(position, identifier, versionLimit(name, values[position]));
+      });
+      throw all.error(identifiers.length + readGuards.length);
+    }
+  }
+
+  async listVariables(): Promise<VariableInfo[]> {
+    return (await this.dump()).entries.map(infoOf);
+  }
+
+  async deleteVariable(identifier: string): Promise<void> {
+    this.assertOpen();
+    for (let attempt = 0; ; attempt++) {
+      const entry = await this.current(identifier, attempt > 0);
+      const reply = (await this.run(DELETE, [encodeKey(identifier), entry.eid, encodeKey(entry.name), this.maxLength])) as string[];
+      if (reply[0] === 'ok' || reply[0] === 'not_found') {
+        this.forget(entry.eid);
+        this.resolved.clear();
+        if (reply[0] === 'not_found') throw notFound(identifier);
+        return;
+      }
+      if (attempt >= MAX_ATTEMPTS) throw this.contention(entry.name);
+    }
+  }
+
+  async exportState(): Promise<StateSnapshot> {
+    const { entries, counters, lastImport } = await this.dump();
+    const metadata: Record<string, JsonValue> = { backend: 'redis', createdAt: this.createdAt };
+    if (lastImport !== undefined) metadata.lastImport = lastImport;
+    const items = entries.map((entry): ExportItem => ({ ...infoOf(entry), spec: entry.spec }));
+    return buildSnapshot(this.sessionId, items, metadata, counters);
+  }
+
+  /** Validates the whole payload here, then adds every variable in one atomic step, or none. */
+  async importState(snapshot: unknown): Promise<void> {
+    this.assertOpen();
+    const { sessionId: importedFrom, variables } = parseSnapshot(snapshot);
+    const args: string[] = [];
+    for (const item of variables) {
+      args.push(
+        encodeKey(item.name),
+        encodeKey(item.id),
+        String(item.serial),
+        encodeDescriptor(item.name, item.spec, item.constraints),
+        encodeValue(item.spec, item.value),
+        String(item.version),
+        encodeMetadata(item.metadata),
+        String(item.createdAt),
+        String(item.lastUpdatedAt),
+      );
+    }
+    const lastImport = JSON.stringify({ sessionId: importedFrom, variables: variables.length, at: coarseNow() });
+    const reply = (await this.run(IMPORT, [this.maxLength, String(MAX_SERIAL), lastImport, String(variables.length), ...args])) as Array<
+      string | number
+    >;
+    if (reply[0] === 'exists') {
+      const item = variables[Number(reply[1])];
+      const key = JSON.parse(String(reply[2])) as string;
+      throw new StateError(
+        'already_exists',
+        `importState: ${quote(key)} (variable ${quote(item?.name ?? key)}) already exists in this session`,
+        {
+          variable: item?.name ?? key,
+          rule: 'name',
+        },
+      );
+    }
+    this.resolved.clear();
+  }
+
+  capabilities(): Capabilities {
+    this.assertOpen();
+    return { atomicUpdates: true, streaming: true, distributed: true, persistent: this.persistent };
+  }
+
+  requiresBridge(): boolean {
+    this.assertOpen();
+    return false;
+  }
+
+  /**
+   * variableCount and totalUpdates are the session's, from the server. totalOperations is the session's
+   * registrations, writes and deletes plus the reads made by this client (reads are not counted on the server).
+   */
+  async stats(): Promise<StateStats> {
+    this.assertOpen();
+    const [count, ops, updates] = (await this.connection.send(['HMGET', this.keys.session, 'count', 'ops', 'updates'])) as Array<
+      string | null
+    >;
+    return { variableCount: Number(count ?? 0), totalOperations: Number(ops ?? 0) + this.gets, totalUpdates: Number(updates ?? 0) };
+  }
+
+  /** Closes this client and its watches; the session's data stays in Redis. Idempotent. */
+  async cleanup(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watcher of [...this.watchers.values()]) watcher.unwatch();
+    this.cache.clear();
+    this.resolved.clear();
+    await this.feed?.stop();
+    await this.connection.close();
+  }
+
+  /** Deletes every key of this session from Redis, then closes this client. */
+  async dropSession(): Promise<void> {
+    this.assertOpen();
+    await this.connection.send(['DEL', ...this.keys.all]);
+    await this.cleanup();
+  }
+
+  /** Resolves once every write committed before the call is visible to this client's next read (one round trip). */
+  async sync(): Promise<void> {
+    this.assertOpen();
+    const seq = Number((await this.connection.send(['HGET', this.keys.session, 'seq'])) ?? 0);
+    await this.feed?.reached(seq);
+  }
+
+  async ref<T extends VariableValue = VariableValue>(identifier: string): Promise<RedisRef<T>> {
+    const entry = await this.current(identifier);
+    const { id, name, spec } = entry;
+    // By id from here on: the ref follows this variable, and fails once it is deleted.
+    const stale = () => new StateError('not_found', `Variable ${quote(name)} (${id}) was deleted`, { variable: name });
+    const follow = async (): Promise<Entry> => {
+      try {
+        return await this.current(id);
+      } catch (error) {
+        throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
+      }
+    };
+    return {
+      id,
+      name,
+      type: spec.type,
+      get version() {
+        return follow().then((e) => e.version);
+      },
+      get: async () => {
+        const e = await follow();
+        this.gets++;
+        return e.value as T;
+      },
+      set: async (value, metadata) => {
+        await follow();
+        try {
+          await this.setVariable(id, value, metadata);
+        } catch (error) {
+          throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
+        }
+      },
+    };
+  }
+
+  async watchVariables(identifiers: readonly string[], callback: (event: WatchEvent) => void, options: WatchOptions = {}): Promise<Watch> {
+    this.assertOpen();
+    Watching.validate(identifiers, callback, options);
+    const reply = (await this.run(READ, identifiers.map(encodeKey))) as Reply[];
+    const from = { seq: Number(reply[identifiers.length * 6]), id: String(reply[identifiers.length * 6 + 1]) };
+    const targets: Array<[Entry, string]> = [];
+    identifiers.forEach((identifier, i) => {
+      const entry = this.entryFrom(reply, i);
+      if (entry === undefined) throw notFound(identifier);
+      if (!targets.some(([e]) => e.eid === entry.eid)) targets.push([entry, identifier]);
+    });
+    const watcher = new Watcher(`watch_${this.nextWatcherId++}`, callback, options, coarseNow(), (w) => this.stopWatching(w));
+    if (options.signal?.aborted) {
+      watcher.active = false;
+      return watcher;
+    }
+    // Changes the feed handled after the state this watch saw, before it existed: delivered first.
+    const missed = await this.since(from);
+    for (const [entry, identifier] of targets) {
+      const subscription: Subscription = { watcher, identifier, target: entry.eid, id: entry.id, name: entry.name };
+      watcher.subscriptions.push(subscription);
+      const list = this.subscriptions.get(entry.eid);
+      if (list === undefined) this.subscriptions.set(entry.eid, [subscription]);
+      else list.push(subscription);
+    }
+    this.watchers.set(watcher.id, watcher);
+    if (options.signal !== undefined) {
+      watcher.abortListener = () => watcher.unwatch();
+      options.signal.addEventListener('abort', watcher.abortListener, { once: true });
+    }
+    if (options.includeInitial === true) {
+      const initial = watcher.subscriptions.map((subscription): Change => {
+        const entry = targets.find(([e]) => e.eid === subscription.target)?.[0] as Entry;
+        return {
+          subscriptions: [subscription],
+          id: entry.id,
+          name: entry.name,
+          oldValue: undefined,
+          newValue: entry.value,
+          version: entry.version,
+          metadata: entry.metadata,
+          kind: 'initial',
+        };
+      });
+      try {
+        this.dispatcher.deliver(initial);
+      } catch (error) {
+        this.stopWatching(watcher);
+        throw error;
+      }
+    }
+    this.deliver(missed, new Set([watcher]));
+    return watcher;
+  }
+
+  async unwatchVariables(watch: Watch | string): Promise<void> {
+    const id = typeof watch === 'string' ? watch : watch?.id;
+    const watcher = typeof id === 'string' ? this.watchers.get(id) : undefined;
+    if (watcher !== undefined && (typeof watch === 'string' || watcher === watch)) watcher.unwatch();
+  }
+
+  async listWatchers(): Promise<WatcherInfo[]> {
+    this.assertOpen();
+    return [...this.watchers.values()].map((watcher) => watcher.info());
+  }
+
+  // ─── internals ───────────────────────────────────────────────────────────
+
+  private get maxLength(): string {
+    return String(this.options.streamMaxLength);
+  }
+
+  private async run(script: Script, args: readonly string[]): Promise<Reply> {
+    this.assertOpen();
+    return this.connection.run(script, this.keys.all, args);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw closedError();
+  }
+
+  private contention(what: string): StateError {
+    return new StateError('unavailable', `${what}: the variable kept changing under this write (${MAX_ATTEMPTS} attempts)`, {
+      rule: 'contention',
+    });
+  }
+
+  /** The cached entry an identifier names, if the cache knows it. */
+  private cached(identifier: string): Entry | undefined {
+    const eid = this.resolved.get(identifier);
+    return eid === undefined || eid === null ? undefined : this.cache.get(eid);
+  }
+
+  /** The entry an identifier names: from the near cache, or fetched (`fresh` skips the cache). */
+  private async current(identifier: string, fresh = false): Promise<Entry> {
+    this.assertOpen();
+    if (typeof identifier !== 'string') throw notFound(identifier);
+    if (!fresh && this.options.nearCache) {
+      const entry = this.cached(identifier);
+      if (entry !== undefined) return entry;
+    }
+    await this.fetch([identifier], true);
+    const eid = this.resolved.get(identifier);
+    const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
+    if (!this.options.nearCache) {
+      this.cache.clear();
+      this.resolved.clear();
+    }
+    if (entry === undefined) throw notFound(identifier);
+    return entry;
+  }
+
+  /** Reads identifiers from the server into the cache (resolution included). */
+  private async fetch(identifiers: readonly string[], fresh = true): Promise<void> {
+    const wanted = fresh ? identifiers : identifiers.filter((identifier) => this.cached(identifier) === undefined);
+    if (wanted.length === 0) return;
+    const reply = (await this.run(READ, wanted.map(encodeKey))) as Reply[];
+    wanted.forEach((identifier, i) => {
+      const entry = this.entryFrom(reply, i);
+      this.resolved.set(identifier, entry?.eid ?? null);
+      if (entry !== undefined) {
+        const known = this.cache.get(entry.eid);
+        // A version never goes backwards: the feed may already have applied a newer commit.
+        if (known === undefined || known.version <= entry.version) this.cache.set(entry.eid, entry);
+      }
+    });
+  }
+
+  /** The entry at position `i` of a READ reply. */
+  private entryFrom(reply: Reply[], i: number): Entry | undefined {
+    const [eid, desc, value, version, metadata, updatedAt] = reply.slice(i * 6, i * 6 + 6) as Array<string | null>;
+    if (typeof eid !== 'string') return undefined;
+    let descriptor = this.descriptors.get(eid);
+    if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc as string)));
+    return {
+      ...descriptor,
+      value: decodeValue(descriptor.spec, value as string, eid),
+      version: Number(version),
+      metadata: decodeMetadata(metadata as string),
+      lastUpdatedAt: Number(updatedAt),
+    };
+  }
+
+  /** After this client's own committed write: the cache shows it at once (read your own writes). */
+  private applied(eid: string, value: VariableValue, version: number, metadata: Metadata | undefined, updatedAt: number): void {
+    const entry = this.cache.get(eid);
+    if (entry === undefined || entry.version >= version) return;
+    entry.value = value;
+    entry.version = version;
+    if (metadata !== undefined) entry.metadata = metadata;
+    entry.lastUpdatedAt = updatedAt;
+  }
+
+  private forget(eid: string): void {
+    this.cache.delete(eid);
+    this.resolved.clear();
+  }
+
+  private async dump(): Promise<{ entries: Entry[]; counters: Record<string, number>; lastImport: JsonValue | undefined }> {
+    const reply = (await this.run(DUMP, [])) as Reply[];
+    const [descs, vals, vers, metas, uas] = reply.slice(0, 5).map(pairs);
+    const [count, ops, updates, , lastImport] = reply[5] as Array<string | null>;
+    const entries: Entry[] = [];
+    for (const [eid, desc] of descs as Map<string, string>) {
+      let descriptor = this.descriptors.get(eid);
+      if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc)));
+      entries.push({
+        ...descriptor,
+        value: decodeValue(descriptor.spec, vals?.get(eid) as string, eid),
+        version: Number(vers?.get(eid)),
+        metadata: decodeMetadata(metas?.get(eid) as string),
+        lastUpdatedAt: Number(uas?.get(eid)),
+      });
+    }
+    entries.sort((a, b) => a.order - b.order);
+    const counters = {
+      variableCount: Number(count ?? 0),
+      totalOperations: Number(ops ?? 0) + this.gets,
+      totalUpdates: Number(updates ?? 0),
+    };
+    return {
+      entries,
+      counters,
+      // Frozen, as every backend hands out its lastImport.
+      lastImport: lastImport === null || lastImport === undefined ? undefined : (Object.freeze(JSON.parse(lastImport)) as JsonValue),
+    };
+  }
+
+  private async startFeed(start: { readonly id: string; readonly seq: number }): Promise<void> {
+    const reader = await this.connection.duplicate();
+    this.feed = new Feed(
+      reader,
+      this.keys.log,
+      start,
+      {
+        entries: (entries) => {
+          this.apply(entries);
+          this.deliver(entries);
+        },
+        gap: (lost, at) => this.gap(lost, at),
+        dropped: () => {
+          // While the feed is away, what the cache holds may be stale: drop it.
+          this.cache.clear();
+          this.resolved.clear();
+        },
+      },
+      Math.min(200, this.options.commandTimeoutMs),
+    );
+  }
+
+  /**
+   * Feed entries after `from` that the feed has already handled: a new watch must not miss them. The
+   * feed may move on while they are fetched, so this repeats until it is caught up (then the watch
+   * attaches synchronously and the feed's later entries reach it as they come).
+   */
+  private async since(from: { readonly seq: number; readonly id: string }): Promise<FeedEntry[]> {
+    const feed = this.feed;
+    const missed: FeedEntry[] = [];
+    let seq = from.seq;
+    let id = from.id;
+    while (feed !== undefined && feed.lastSeq > seq) {
+      const until = feed.lastSeq;
+      const reply = (await this.connection.send(['XRANGE', this.keys.log, `(${id}`, feed.lastId])) as Reply[];
+      for (const entry of parseEntries(reply)) {
+        if (entry.seq <= seq || entry.seq > until) continue;
+        missed.push(entry);
+        seq = entry.seq;
+        id = entry.id;
+      }
+      if (seq < until) break; // trimmed away: the gap is reported by the feed
+    }
+    return missed;
+  }
+
+  /** The near cache follows every commit. */
+  private apply(entries: readonly FeedEntry[]): void {
+    for (const entry of entries) {
+      if (entry.kind !== 'set') {
+        this.resolved.clear();
+        if (entry.kind === 'delete' && entry.eid !== undefined) this.cache.delete(entry.eid);
+        continue;
+      }
+      const cached = entry.eid === undefined ? undefined : this.cache.get(entry.eid);
+      if (cached === undefined || cached.version >= entry.version) continue;
+      cached.value = decodeValue(cached.spec, entry.value as string, cached.eid);
+      cached.version = entry.version;
+      cached.metadata = decodeMetadata(entry.metadata as string);
+      cached.lastUpdatedAt = entry.updatedAt;
+    }
+  }
+
+  /** Watch events for feed entries, to every subscribed watcher (or only `only`), in commit order. */
+  private deliver(entries: readonly FeedEntry[], only?: ReadonlySet<Watcher>): void {
+    if (this.subscriptions.size === 0) return;
+    const changes: Change[] = [];
+    for (const entry of entries) {
+      if ((entry.kind !== 'set' && entry.kind !== 'delete') || entry.eid === undefined) continue;
+      const list = this.subscriptions.get(entry.eid);
+      if (list === undefined) continue;
+      const subscriptions = only === undefined ? [...list] : list.filter((s) => only.has(s.watcher));
+      const first = subscriptions[0];
+      if (first === undefined) continue;
+      const descriptor = this.descriptors.get(entry.eid) as Descriptor;
+      changes.push({
+        subscriptions,
+        id: first.id,
+        name: first.name,
+        oldValue: entry.old === undefined ? undefined : decodeValue(descriptor.spec, entry.old, entry.eid),
+        newValue: entry.kind === 'delete' ? undefined : decodeValue(descriptor.spec, entry.value as string, entry.eid),
+        version: entry.version,
+        metadata: decodeMetadata(entry.metadata ?? '{}'),
+        kind: entry.kind === 'delete' ? 'delete' : 'set',
+      });
+      if (entry.kind === 'delete') {
+        // The delete event is the last one: that variable's part of each watch ends here.
+        for (const subscription of subscriptions) this.forgetSubscription(subscription, true);
+      }
+    }
+    if (changes.length === 0) return;
+    try {
+      this.dispatcher.deliver(changes);
+    } catch (error) {
+      // Nobody awaits a delivery from the feed: a callback error with no onError surfaces as an uncaught error.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  /** Changes were trimmed from the stream before this client read them: every watch hears of it. */
+  private gap(lost: number, at: FeedEntry): void {
+    this.cache.clear();
+    this.resolved.clear();
+    const error = new StateError(
+      'unavailable',
+      `The change feed of session ${quote(this.sessionId)} lost ${lost} changes before this client read them (the stream is bounded to ${this.options.streamMaxLength} entries); watches may have missed events`,
+      { rule: 'streamMaxLength' },
+    );
+    for (const watcher of this.watchers.values()) {
+      const onError = watcher.options.onError;
+      const event: WatchEvent = {
+        id: '',
+        name: '',
+        identifier: '',
+        oldValue: undefined,
+        newValue: undefined,
+        version: at.version,
+        metadata: {},
+        kind: 'set',
+      };
+      if (onError !== undefined) onError(error, event);
+    }
+  }
+
+  private stopWatching(watcher: Watcher): void {
+    if (!watcher.active) return;
+    watcher.active = false;
+    this.watchers.delete(watcher.id);
+    if (watcher.abortListener !== undefined) watcher.options.signal?.removeEventListener('abort', watcher.abortListener);
+    for (const subscription of [...watcher.subscriptions]) this.forgetSubscription(subscription);
+  }
+
+  private forgetSubscription(subscription: Subscription, byDelete = false): void {
+    const watcher = subscription.watcher;
+    const at = watcher.subscriptions.indexOf(subscription);
+    if (at >= 0) watcher.subscriptions.splice(at, 1);
+    const eid = subscription.target as string;
+    const list = this.subscriptions.get(eid);
+    if (list !== undefined) {
+      const i = list.indexOf(subscription);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.subscriptions.delete(eid);
+    }
+    if (watcher.subscriptions.length === 0 && watcher.active) {
+      watcher.endedByDelete = byDelete;
+      this.stopWatching(watcher);
+      watcher.endedByDelete = byDelete;
+    }
+  }
+}
+
+/** A write checked against the variable's type, constraints and (as far as this client knows) the version limit. */
+function checkWrite(entry: Entry, value: unknown): VariableValue {
+  const stored = coerce(entry.spec, value);
+  if (stored === undefined) throw invalidValue(entry.name, entry.spec, value);
+  const violation = entry.spec.violation(stored, entry.rules);
+  if (violation !== undefined) throw constraintViolation(entry.name, violation, value);
+  if (entry.version >= Number.MAX_SAFE_INTEGER) throw versionLimit(entry.name, value);
+  return stored;
+}
+
+function infoOf(entry: Entry): VariableInfo {
+  return {
+    id: entry.id,
+    name: entry.name,
+    type: entry.spec.type,
+    value: entry.value,
+    constraints: entry.spec.copyConstraints(entry.constraints) as Record<string, unknown>,
+    metadata: entry.metadata,
+    version: entry.version,
+    createdAt: entry.createdAt,
+    lastUpdatedAt: entry.lastUpdatedAt,
+  };
+}
+
+/** An HGETALL reply (a flat list, or a RESP3 map) as a Map. */
+function pairs(reply: Reply | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  if (Array.isArray(reply)) for (let i = 0; i < reply.length; i += 2) map.set(String(reply[i]), String(reply[i + 1]));
+  return map;
+}
+
+/** Whether the server keeps data on disk: AOF on, or RDB save points set. */
+async function persistenceOf(connection: Connection): Promise<boolean> {
+  try {
+    const aof = (await connection.send(['CONFIG', 'GET', 'appendonly'])) as string[];
+    const save = (await connection.send(['CONFIG', 'GET', 'save'])) as string[];
+    return aof[1] === 'yes' || (typeof save[1] === 'string' && save[1].trim() !== '');
+  } catch (error) {
+    if (error instanceof StateError) throw error;
+    // CONFIG may be disabled (managed services): INFO persistence still says whether AOF is on.
+    const info = String(await connection.send(['INFO', 'persistence']));
+    return /aof_enabled:1/.test(info);
+  }
+}

@@ -1,0 +1,289 @@
+// The Lua scripts that make each operation one atomic step on the server.
+// Redis runs a script to the end without interleaving, but never rolls one
+// back: a script that failed after a write would keep that write. So every
+// script checks everything first and writes only when nothing can fail. Types
+// and constraints are checked in TypeScript before a write is sent (the same
+// specs every backend uses); the scripts check what only the server knows:
+// existence, versions, the version limit, and that the variable is still the
+// one the client validated against. Every committed change is appended to the
+// session's stream in the same step, so watchers and near caches see writes in
+// commit order. Keys: see keys.ts (every script receives them all, in order).
+//
+// Every number a script returns goes back as text: node-redis 6 decodes an
+// integer reply of 2^53 - 1 as 2^53 (seen here), and a version must be exact.
+
+const PRELUDE = `
+local names, desc, val, ver, meta, ua, session, log = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local MAX_VERSION = 9007199254740991
+-- An identifier resolves as an id first, then as a name.
+local function resolve(e)
+  if redis.call('HEXISTS', desc, e) == 1 then return e end
+  local byName = redis.call('HGET', names, e)
+  if byName then return byName end
+  return nil
+end
+-- Server time in ms; never before a variable's last update.
+local function clock(e)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if e then
+    local last = tonumber(redis.call('HGET', ua, e) or '0')
+    if last > now then now = last end
+  end
+  return now
+end
+-- The id of the feed's last entry ('0-0' when it has none).
+local function lastId()
+  local last = redis.call('XREVRANGE', log, '+', '-', 'COUNT', 1)
+  if #last == 0 then return '0-0' end
+  return last[1][1]
+end
+-- An integer as text: Lua 5.1 would print 2^53 - 1 as 9.007199254741e+15.
+local function int(n) return string.format('%d', n) end
+-- One entry of the change feed; q numbers entries so a reader can tell a gap.
+local function append(maxlen, ...)
+  local q = redis.call('HINCRBY', session, 'seq', 1)
+  return redis.call('XADD', log, 'MAXLEN', '~', maxlen, '*', 'q', q, ...)
+end
+`;
+
+/** A script: its source, and how many KEYS it takes (always every session key). */
+export interface Script {
+  readonly name: string;
+  readonly source: string;
+}
+
+function script(name: string, body: string): Script {
+  return { name, source: `${PRELUDE}\n${body}` };
+}
+
+/** ARGV: encName, descriptor JSON, value JSON, metadata JSON, maxlen, max serial. → {'ok', serial, order, createdAt} | {'exists'} | {'serials'} */
+export const REGISTER = script(
+  'register',
+  `
+if redis.call('HEXISTS', names, ARGV[1]) == 1 then return {'exists'} end
+local inner = string.sub(ARGV[1], 2, -2)
+local serial, e
+repeat
+  serial = redis.call('HINCRBY', session, 'serial', 1)
+  if serial > tonumber(ARGV[6]) then return {'serials'} end
+  e = '"var_' .. inner .. '_' .. int(serial) .. '"'
+until redis.call('HEXISTS', names, e) == 0
+local order = redis.call('HINCRBY', session, 'order', 1)
+local now = clock(nil)
+redis.call('HSET', desc, e, int(order) .. '|' .. int(now) .. '|' .. ARGV[2])
+redis.call('HSET', val, e, ARGV[3])
+redis.call('HSET', ver, e, 0)
+redis.call('HSET', meta, e, ARGV[4])
+redis.call('HSET', ua, e, now)
+redis.call('HSET', names, ARGV[1], e)
+redis.call('HINCRBY', session, 'count', 1)
+redis.call('HINCRBY', session, 'ops', 1)
+append(ARGV[5], 'k', 'r', 'e', e)
+return {'ok', int(serial), int(order), int(now)}
+`,
+);
+
+/**
+ * ARGV: encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|'', maxlen.
+ * The base version is the version the client merged metadata against: if the variable moved on, the
+ * client merges again. → {'ok', version, updatedAt} | {'not_found'} | {'stale', eid} | {'conflict', v} | {'moved', v} | {'limit'}
+ */
+export const SET = script(
+  'set',
+  `
+local e = resolve(ARGV[1])
+if not e then return {'not_found'} end
+if e ~= ARGV[2] then return {'stale', e} end
+local v = tonumber(redis.call('HGET', ver, e))
+if ARGV[4] ~= '' and v ~= tonumber(ARGV[4]) then return {'conflict', int(v)} end
+if ARGV[5] ~= '' and v ~= tonumber(ARGV[5]) then return {'moved', int(v)} end
+if v >= MAX_VERSION then return {'limit'} end
+local old = redis.call('HGET', val, e)
+local now = clock(e)
+redis.call('HSET', val, e, ARGV[3])
+local nv = redis.call('HINCRBY', ver, e, 1)
+redis.call('HSET', ua, e, int(now))
+local m = ARGV[6]
+if m ~= '' then redis.call('HSET', meta, e, m) else m = redis.call('HGET', meta, e) end
+redis.call('HINCRBY', session, 'ops', 1)
+redis.call('HINCRBY', session, 'updates', 1)
+append(ARGV[7], 'k', 's', 'e', e, 'o', old, 'v', ARGV[3], 'n', int(nv), 'm', m, 't', int(now))
+return {'ok', int(nv), int(now)}
+`,
+);
+
+/**
+ * ARGV: n items, m guards, apply ('1'|'0'), maxlen, then n × (encIdentifier, expected eid, value JSON,
+ * ifVersion|'', base version|'', metadata JSON|''), then m × (encIdentifier, version).
+ * Checks every item and guard; applies all items in order only if all pass (and apply is '1').
+ * → {'ok', version…, updatedAt} | {'fail', status…} with one status per item then per guard:
+ * 'ok' | 'not_found' | 'stale:<eid>' | 'conflict:<v>' | 'moved:<v>' | 'limit'.
+ */
+export const BATCH = script(
+  'batch',
+  `
+local n, g, apply, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local statuses, eids, failed = {}, {}, false
+local pending = {}
+for i = 1, n do
+  local a = 4 + (i - 1) * 6
+  local e = resolve(ARGV[a + 1])
+  local status = 'ok'
+  if not e then status = 'not_found'
+  elseif e ~= ARGV[a + 2] then status = 'stale:' .. e
+  else
+    local v = tonumber(redis.call('HGET', ver, e))
+    if ARGV[a + 4] ~= '' and v ~= tonumber(ARGV[a + 4]) then status = 'conflict:' .. int(v)
+    elseif ARGV[a + 5] ~= '' and v ~= tonumber(ARGV[a + 5]) then status = 'moved:' .. int(v)
+    elseif v + (pending[e] or 0) >= MAX_VERSION then status = 'limit'
+    else pending[e] = (pending[e] or 0) + 1 end
+  end
+  statuses[i] = status
+  eids[i] = e
+  if status ~= 'ok' then failed = true end
+end
+for j = 1, g do
+  local a = 4 + n * 6 + (j - 1) * 2
+  local e = resolve(ARGV[a + 1])
+  local status = 'ok'
+  if not e then status = 'not_found'
+  else
+    local v = tonumber(redis.call('HGET', ver, e))
+    if v ~= tonumber(ARGV[a + 2]) then status = 'conflict:' .. int(v) end
+  end
+  statuses[n + j] = status
+  if status ~= 'ok' then failed = true end
+end
+if failed or apply ~= '1' then
+  table.insert(statuses, 1, 'fail')
+  return statuses
+end
+local result = {'ok'}
+local now = clock(nil)
+for i = 1, n do
+  local a = 4 + (i - 1) * 6
+  local e = eids[i]
+  local t = now
+  local last = tonumber(redis.call('HGET', ua, e) or '0')
+  if last > t then t = last end
+  local old = redis.call('HGET', val, e)
+  redis.call('HSET', val, e, ARGV[a + 3])
+  local nv = redis.call('HINCRBY', ver, e, 1)
+  redis.call('HSET', ua, e, int(t))
+  local m = ARGV[a + 6]
+  if m ~= '' then redis.call('HSET', meta, e, m) else m = redis.call('HGET', meta, e) end
+  append(maxlen, 'k', 's', 'e', e, 'o', old, 'v', ARGV[a + 3], 'n', int(nv), 'm', m, 't', int(t))
+  result[i + 1] = int(nv)
+end
+redis.call('HINCRBY', session, 'ops', n)
+redis.call('HINCRBY', session, 'updates', n)
+result[n + 2] = int(now)
+return result
+`,
+);
+
+/** ARGV: encIdentifier, expected eid, encName, maxlen. → {'ok'} | {'not_found'} | {'stale', eid} */
+export const DELETE = script(
+  'delete',
+  `
+local e = resolve(ARGV[1])
+if not e then return {'not_found'} end
+if e ~= ARGV[2] then return {'stale', e} end
+local old, v, m = redis.call('HGET', val, e), redis.call('HGET', ver, e), redis.call('HGET', meta, e)
+for _, key in ipairs({desc, val, ver, meta, ua}) do redis.call('HDEL', key, e) end
+if redis.call('HGET', names, ARGV[3]) == e then redis.call('HDEL', names, ARGV[3]) end
+redis.call('HINCRBY', session, 'count', -1)
+redis.call('HINCRBY', session, 'ops', 1)
+append(ARGV[4], 'k', 'd', 'e', e, 'o', old, 'n', v, 'm', m)
+return {'ok'}
+`,
+);
+
+/**
+ * ARGV: encIdentifier… → per identifier: eid, descriptor, value, version, metadata, updatedAt (or six
+ * false), then the feed's last sequence number and entry id, so a watch can start exactly after the
+ * state it saw.
+ */
+export const READ = script(
+  'read',
+  `
+local out = {}
+for i = 1, #ARGV do
+  local e = resolve(ARGV[i])
+  if e then
+    out[#out + 1] = e
+    out[#out + 1] = redis.call('HGET', desc, e)
+    out[#out + 1] = redis.call('HGET', val, e)
+    out[#out + 1] = redis.call('HGET', ver, e)
+    out[#out + 1] = redis.call('HGET', meta, e)
+    out[#out + 1] = redis.call('HGET', ua, e)
+  else
+    for _ = 1, 6 do out[#out + 1] = false end
+  end
+end
+out[#out + 1] = redis.call('HGET', session, 'seq') or '0'
+out[#out + 1] = lastId()
+return out
+`,
+);
+
+/**
+ * ARGV: maxlen, max serial, lastImport JSON, n, then n × (encName, eid, serial, descriptor JSON, value JSON,
+ * version, metadata JSON, createdAt, lastUpdatedAt). All or nothing. → {'ok'} | {'exists', index, key} | {'serials'}
+ */
+export const IMPORT = script(
+  'import',
+  `
+local n = tonumber(ARGV[4])
+for i = 1, n do
+  local a = 4 + (i - 1) * 9
+  for _, key in ipairs({ARGV[a + 1], ARGV[a + 2]}) do
+    if redis.call('HEXISTS', names, key) == 1 or redis.call('HEXISTS', desc, key) == 1 then
+      return {'exists', int(i - 1), key}
+    end
+  end
+end
+local serial = tonumber(redis.call('HGET', session, 'serial') or '0')
+for i = 1, n do
+  local a = 4 + (i - 1) * 9
+  local e = ARGV[a + 2]
+  local order = redis.call('HINCRBY', session, 'order', 1)
+  redis.call('HSET', desc, e, int(order) .. '|' .. ARGV[a + 8] .. '|' .. ARGV[a + 4])
+  redis.call('HSET', val, e, ARGV[a + 5])
+  redis.call('HSET', ver, e, ARGV[a + 6])
+  redis.call('HSET', meta, e, ARGV[a + 7])
+  redis.call('HSET', ua, e, ARGV[a + 9])
+  redis.call('HSET', names, ARGV[a + 1], e)
+  local s = tonumber(ARGV[a + 3])
+  if s > serial then serial = s end
+end
+redis.call('HSET', session, 'serial', int(serial))
+redis.call('HINCRBY', session, 'count', n)
+redis.call('HSET', session, 'lastImport', ARGV[3])
+append(ARGV[1], 'k', 'i')
+return {'ok'}
+`,
+);
+
+/** → {desc…, val…, ver…, meta…, ua… as HGETALL lists, then count, ops, updates, createdAt, lastImport} */
+export const DUMP = script(
+  'dump',
+  `
+local out = {}
+for _, key in ipairs({desc, val, ver, meta, ua}) do out[#out + 1] = redis.call('HGETALL', key) end
+out[#out + 1] = redis.call('HMGET', session, 'count', 'ops', 'updates', 'createdAt', 'lastImport')
+return out
+`,
+);
+
+/** ARGV: createdAt. Starts a session's counters if new. → {createdAt, seq, last entry id} */
+export const OPEN = script(
+  'open',
+  `
+redis.call('HSETNX', session, 'createdAt', ARGV[1])
+return {redis.call('HGET', session, 'createdAt'), redis.call('HGET', session, 'seq') or '0', lastId()}
+`,
+);
+
+export const SCRIPTS = [REGISTER, SET, BATCH, DELETE, READ, IMPORT, DUMP, OPEN] as const;
