@@ -11,27 +11,57 @@ import { describe, expect, it } from 'vitest';
 import { compilePattern } from '../dist/types/pattern.js';
 
 const ATOMS = [
-  'a', 'b', 'c', 'A', '1', '_', ' ', '-', 'é', '.', '\\.', '\\d', '\\D', '\\w', '\\W', '\\s', '\\S', '\\t', '\\n',
-  '\\x41', '\\u0062', '[a-c]', '[^a]', '[^\\w]', '[\\d_]', '[a-]', '[\\s\\S]', '[É-ê]', '[]', '[^]',
+  'a',
+  'b',
+  'c',
+  'A',
+  '1',
+  '_',
+  ' ',
+  '-',
+  'é',
+  '.',
+  '\\.',
+  '\\d',
+  '\\D',
+  '\\w',
+  '\\W',
+  '\\s',
+  '\\S',
+  '\\t',
+  '\\n',
+  '\\x41',
+  '\\u0062',
+  '[a-c]',
+  '[^a]',
+  '[^\\w]',
+  '[\\d_]',
+  '[a-]',
+  '[\\s\\S]',
+  '[É-ê]',
+  '[]',
+  '[^]',
 ];
 const ASSERTIONS = ['^', '$', '\\b', '\\B'];
 const QUANTIFIERS = ['', '', '', '*', '+', '?', '{2}', '{0,2}', '{1,3}', '{2,}', '*?', '+?', '??', '{1,2}?'];
 const ALPHABET = ['a', 'b', 'c', 'A', 'B', '1', '2', '_', ' ', '-', '.', '\n', '\t', 'é', 'É', 'x', '\u00a0'];
 
-const pattern: fc.Arbitrary<string> = fc.letrec<{ alt: string; seq: string; term: string }>((tie) => ({
-  alt: fc.array(tie('seq'), { minLength: 1, maxLength: 3 }).map((seqs) => seqs.join('|')),
-  seq: fc.array(tie('term'), { minLength: 0, maxLength: 4 }).map((terms) => terms.join('')),
-  term: fc.oneof(
-    { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...ATOMS), fc.constantFrom(...QUANTIFIERS)).map(([a, q]) => a + q) },
-    { weight: 1, arbitrary: fc.constantFrom(...ASSERTIONS) },
-    {
-      weight: 1,
-      arbitrary: fc
-        .tuple(fc.constantFrom('(', '(?:', '(?<n>'), tie('alt'), fc.constantFrom(...QUANTIFIERS))
-        .map(([open, body, q]) => `${open}${body})${q}`),
-    },
-  ),
-})).alt.filter((p) => p.split('(?<n>').length <= 2);
+const pattern: fc.Arbitrary<string> = fc
+  .letrec<{ alt: string; seq: string; term: string }>((tie) => ({
+    alt: fc.array(tie('seq'), { minLength: 1, maxLength: 3 }).map((seqs) => seqs.join('|')),
+    seq: fc.array(tie('term'), { minLength: 0, maxLength: 4 }).map((terms) => terms.join('')),
+    term: fc.oneof(
+      { weight: 5, arbitrary: fc.tuple(fc.constantFrom(...ATOMS), fc.constantFrom(...QUANTIFIERS)).map(([a, q]) => a + q) },
+      { weight: 1, arbitrary: fc.constantFrom(...ASSERTIONS) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(fc.constantFrom('(', '(?:', '(?<n>'), tie('alt'), fc.constantFrom(...QUANTIFIERS))
+          .map(([open, body, q]) => `${open}${body})${q}`),
+      },
+    ),
+  }))
+  .alt.filter((p) => p.split('(?<n>').length <= 2);
 
 const flags = fc.subarray(['g', 'i', 's', 'u']).map((f) => f.join(''));
 const values = fc.array(fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 8 }), { minLength: 10, maxLength: 20 });
@@ -72,13 +102,52 @@ describe('pattern engines agree with native RegExp', () => {
   });
 
   it('on source strings (no flags, read without u), including Annex B escapes, braces and octal', () => {
-    const sources = ['\\8', '\\01', '(a)\\2', 'a{', 'a{1', 'x{2,1x', '}', ']', '\\c', '[\\c1]', '\\cJ', '\\k', '\\u{3}', '\\x4', '[\\d-z]', '\\0'];
-    const inputs = ['8', '\u0001', 'a', '\u0002a', 'a{', 'a{1', 'x{2,1x', '}', ']', '\\c', '\u0011', '\n', 'k', 'uuu', 'x4', '-', '5', 'z', '\0', 'aa'];
+    const sources = [
+      '\\8',
+      '\\01',
+      '(a)\\2',
+      'a{',
+      'a{1',
+      'x{2,1x',
+      '}',
+      ']',
+      '\\c',
+      '[\\c1]',
+      '\\cJ',
+      '\\k',
+      '\\u{3}',
+      '\\x4',
+      '[\\d-z]',
+      '\\0',
+    ];
+    const inputs = [
+      '8',
+      '\u0001',
+      'a',
+      '\u0002a',
+      'a{',
+      'a{1',
+      'x{2,1x',
+      '}',
+      ']',
+      '\\c',
+      '\u0011',
+      '\n',
+      'k',
+      'uuu',
+      'x4',
+      '-',
+      '5',
+      'z',
+      '\0',
+      'aa',
+    ];
     for (const source of sources) {
       const reference = new RegExp(source);
       const compiled = compilePattern(source, '', true, false);
       if (compiled.refused !== undefined) throw new Error(`${source}: ${compiled.refused}`);
-      for (const value of inputs) expect(compiled.test(value), `${JSON.stringify(source)} on ${JSON.stringify(value)}`).toBe(reference.test(value));
+      for (const value of inputs)
+        expect(compiled.test(value), `${JSON.stringify(source)} on ${JSON.stringify(value)}`).toBe(reference.test(value));
     }
   });
 });
