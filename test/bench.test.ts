@@ -7,6 +7,7 @@ import { getVariablesCase, updateVariablesCase } from '../bench/batch.js';
 import { getByNameCase, getByRefCase } from '../bench/get.js';
 import { assertEqual, type Case, runCase } from '../bench/harness.js';
 import { listCase } from '../bench/lifecycle.js';
+import { patternSetCase } from '../bench/pattern.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 
 const cheapCases: Array<() => Promise<Case>> = [
@@ -17,6 +18,7 @@ const cheapCases: Array<() => Promise<Case>> = [
   getVariablesCase,
   updateVariablesCase,
   listCase,
+  patternSetCase,
 ];
 
 it('every benchmark contender computes the right answer, before and after running', async () => {
