@@ -54,6 +54,113 @@ describe('the engine chosen for a pattern', () => {
   });
 });
 
+describe('what a pattern may not be', () => {
+  const refusal = (source: string, flags = '') => compilePattern(source, flags, false).refused ?? 'accepted';
+
+  it('refuses each construct the linear engine cannot run, naming it and where it is', () => {
+    expect(refusal('a(?=b)')).toContain('a lookahead `(?=` (at offset 1)');
+    expect(refusal('(a)b\\1')).toContain('a backreference `\\1` (at offset 4)');
+    expect(refusal('(?<x>a)\\k<x>', 'u')).toContain('a named backreference `\\k<x>` (at offset 7)');
+    expect(refusal('a$', 'm')).toContain('`$` with flag m (at offset 1), where native RegExp breaks lines at');
+    expect(refusal('x', 'v')).toContain('flag v');
+  });
+
+  it('refuses what would take long to compile: long patterns, large or nested repeats, deep nesting', () => {
+    expect(refusal('a'.repeat(4097))).toContain('4097 characters long, over the limit of 4096');
+    expect(refusal('a{1001}')).toContain('a repeat count `{1001}` (at offset 1), above');
+    expect(refusal('a{2,1001}')).toContain('a repeat count `{2,1001}`');
+    expect(refusal('(?:a{100}){11}')).toContain('repeats nested so that their counts multiply past 1000');
+    expect(refusal('(?:a{100}){10}')).toBe('accepted');
+    expect(refusal('[ab]{0,999}[ab]{0,999}[ab]{0,999}')).toContain('once its repeats are written out, over the limit of 2000');
+    expect(refusal(`${'('.repeat(1001)}a${')'.repeat(1001)}`)).toContain('groups (at offset 1000), nested deeper than 1000');
+  });
+
+  it('refuses Unicode properties the linear engine has no table for, and accepts the others', () => {
+    expect(refusal('\\p{Emoji}', 'u')).toContain(
+      'a Unicode property `\\p{Emoji}` (at offset 0), which the linear-time engine does not know',
+    );
+    expect(refusal('\\p{scx=Greek}', 'u')).toContain('`\\p{scx=Greek}`');
+    expect(refusal('\\p{LC}', 'u')).toContain('`\\p{LC}`');
+    expect(refusal('[\\p{sc=Latn}]', 'u')).toContain(
+      '`\\p{sc=Latn}`, which the linear-time engine does not know (it knows long script names',
+    );
+    for (const source of [
+      '\\p{L}',
+      '\\p{Lu}',
+      '\\p{Lowercase_Letter}',
+      '\\p{gc=Nd}',
+      '\\p{General_Category=Letter}',
+      '\\p{Script=Greek}',
+      '\\p{sc=Latin}',
+    ]) {
+      expect(refusal(`^${source}+$`, 'u'), source).toBe('accepted');
+    }
+  });
+});
+
+describe('reading a pattern as JavaScript does', () => {
+  const VALUES = [
+    '',
+    'a',
+    'b',
+    '-',
+    '\b',
+    'p',
+    'p{L}',
+    'A',
+    'é',
+    'Ω',
+    'α',
+    '1',
+    ' ',
+    '👍',
+    '\u{1F44E}',
+    '\x7f',
+    '\x80',
+    '\ud83d',
+    'ab',
+    'Ab',
+  ];
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    ['^[\\b]$', ''],
+    ['^[\\-a]$', 'u'],
+    ['^\\p{L}$', ''], // without u, \p is a p
+    ['^\\p{ASCII}$', 'u'],
+    ['^\\P{ASCII}$', 'u'],
+    ['^[\\p{Any}]$', 'u'],
+    ['^[^\\P{Any}]$', 'u'],
+    ['^\\P{Any}$', 'u'],
+    ['^\\p{Script=Greek}$', 'u'],
+    ['^\\p{sc=Latin}+$', 'u'],
+    ['^\\p{Lowercase_Letter}$', 'u'],
+    ['^\\P{gc=Lu}$', 'u'],
+    ['^[\\p{Lu}\\d]+$', 'u'],
+    ['^👍$', 'u'],
+    ['^\\uD83D\\uDC4D$', 'u'],
+    ['^\\u{1F44D}$', 'u'],
+    ['^[👍👎]$', 'u'],
+    ['^\\x7f\\x80?$', ''],
+    ['^[^\\x00-\\x7f]$', 'u'],
+  ];
+
+  it('answers as native RegExp does on escapes, class members and properties', () => {
+    for (const [source, flags] of cases) {
+      const compiled = compilePattern(source, flags, false);
+      if (compiled.refused !== undefined) throw new Error(compiled.refused);
+      const reference = new RegExp(source, flags);
+      for (const value of VALUES)
+        expect(compiled.test(value), `/${source}/${flags} on ${JSON.stringify(value)}`).toBe(reference.test(value));
+    }
+  });
+
+  it('treats a surrogate pair written without u as the one character it encodes', () => {
+    const raw = compilePattern('^👍$', '', true);
+    const escaped = compilePattern('^\\uD83D\\uDC4D$', '', true);
+    if (raw.refused !== undefined || escaped.refused !== undefined) throw new Error('refused');
+    expect([raw.test('👍'), escaped.test('👍'), raw.test('\ud83d')]).toEqual([true, true, false]);
+  });
+});
+
 // ─── a backtracking matcher that counts its steps ───────────────────────────
 // It explores the tree as a backtracking engine does (alternatives in order,
 // greedy or lazy repeats, an empty iteration ends a loop, as in ECMAScript) and

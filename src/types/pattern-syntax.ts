@@ -11,6 +11,8 @@ export type Range = readonly [number, number];
 export interface Property {
   readonly name: string;
   readonly negated: boolean;
+  /** As the pattern wrote it, for messages: `\p{sc=Latn}`. */
+  readonly written: string;
 }
 
 export type PatternNode =
@@ -374,7 +376,7 @@ class Reader {
     const end = this.src.indexOf('}', this.pos);
     const body = this.src.slice(this.pos + 2, end);
     this.pos = end + 1;
-    const written = `\`${this.src.slice(start, end + 1)}\``;
+    const written = this.src.slice(start, end + 1);
     const [key, value] = body.includes('=') ? (body.split('=') as [string, string]) : [undefined, body];
     if (value === 'Any') return negated ? set([]) : ANY;
     if (value === 'ASCII' && key === undefined) return set([[0, 0x7f]], negated);
@@ -383,8 +385,8 @@ class Reader {
       name = SHORT_CATEGORIES.has(value) ? value : CATEGORY_ALIASES[value];
       if (name === 'LC') name = undefined; // RE2 has no cased-letter class
     } else if (key === 'Script' || key === 'sc') name = value;
-    if (name === undefined) this.fail(`a Unicode property ${written}`, start, 'which the linear-time engine does not know');
-    return { kind: 'set', negated: false, ranges: [], escapes: [], properties: [{ name, negated }] };
+    if (name === undefined) this.fail(`a Unicode property \`${written}\``, start, 'which the linear-time engine does not know');
+    return { kind: 'set', negated: false, ranges: [], escapes: [], properties: [{ name, negated, written }] };
   }
 
   /** A character escape (the backslash already read): control, hex, unicode, octal or identity. */
@@ -434,7 +436,6 @@ class Reader {
         return code;
       }
     }
-    if (c === 'k' && !inClass && (this.unicode || this.groups.named)) this.fail('`\\k`', start);
     // An identity escape: the character itself (u allows only syntax characters, which native has checked).
     this.pos--;
     return this.literal();

@@ -10,7 +10,7 @@
 
 import { RE2JS } from 're2js';
 import { backtrackingCost } from './pattern-cost.js';
-import { MAX_CODE_POINT, type PatternNode, readPattern, Unsupported } from './pattern-syntax.js';
+import { MAX_CODE_POINT, type PatternNode, type Property, readPattern, Unsupported } from './pattern-syntax.js';
 
 export type PatternEngine = 'native' | 'linear' | 'literal';
 
@@ -61,6 +61,12 @@ export function compilePattern(source: string, flags: string, fromString: boolea
     if (!(error instanceof Unsupported)) throw error;
     return { refused: `pattern ${written} uses ${error.message}` };
   }
+  const unknown = propertiesOf(tree).find((property) => !knownProperty(property.name));
+  if (unknown) {
+    return {
+      refused: `pattern ${written} uses a Unicode property \`${unknown.written}\`, which the linear-time engine does not know (it knows long script names: Script=Latin, not sc=Latn)`,
+    };
+  }
   const ignoreCase = flags.includes('i');
   let linear: RE2JS;
   try {
@@ -96,6 +102,31 @@ function nativeTwin(tree: PatternNode, ignoreCase: boolean): RegExp | undefined 
     emit(tree, nativeChar, () => ''),
     ignoreCase ? 'iu' : 'u',
   );
+}
+
+function propertiesOf(node: PatternNode): Property[] {
+  if (node.kind === 'set') return [...node.properties];
+  if (node.kind === 'seq') return node.items.flatMap(propertiesOf);
+  if (node.kind === 'alt') return node.branches.flatMap(propertiesOf);
+  if (node.kind === 'repeat') return propertiesOf(node.body);
+  return [];
+}
+
+const propertyKnown = new Map<string, boolean>();
+
+/** Whether re2js has a table for `\p{name}` (it knows fewer aliases than V8). */
+function knownProperty(name: string): boolean {
+  let known = propertyKnown.get(name);
+  if (known === undefined) {
+    try {
+      RE2JS.compile(`\\p{${name}}`);
+      known = true;
+    } catch {
+      known = false;
+    }
+    propertyKnown.set(name, known);
+  }
+  return known;
 }
 
 function uses(node: PatternNode, test: (node: PatternNode) => boolean): boolean {
