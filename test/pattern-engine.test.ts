@@ -54,6 +54,19 @@ describe('the engine chosen for a pattern', () => {
   });
 });
 
+describe('compiling', () => {
+  it('compiles a pattern once for many variables, and still answers right after the cache has turned over', () => {
+    expect(compilePattern('^[a-z_]{1,64}$', '', true)).toBe(compilePattern('^[a-z_]{1,64}$', '', true));
+    const asString = compilePattern('(?=x)', '', true).refused;
+    const asRegExp = compilePattern('(?=x)', '', false).refused;
+    expect([asString?.startsWith('pattern "(?=x)"'), asRegExp?.startsWith('pattern /(?=x)/')]).toEqual([true, true]);
+    for (let i = 0; i < 300; i++) compilePattern(`^x{${i % 50}}y${i}$`, '', true);
+    const again = compilePattern('^[a-z_]{1,64}$', '', true);
+    if (again.refused !== undefined) throw new Error(again.refused);
+    expect([again.test('max_tokens'), again.test('Max')]).toEqual([true, false]);
+  });
+});
+
 describe('what a pattern may not be', () => {
   const refusal = (source: string, flags = '') => compilePattern(source, flags, false).refused ?? 'accepted';
 
