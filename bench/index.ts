@@ -25,6 +25,7 @@ import { exportImportCase, listCase, registerCase } from './lifecycle.js';
 import { memoryCase } from './memory.js';
 import { mixedCases } from './mixed.js';
 import { optimizerCase, withTrialRates } from './optimizer.js';
+import { patternSetCase } from './pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from './peers.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
@@ -51,6 +52,7 @@ const steps: Step[] = [
   { id: 'get-by-ref', run: measured(getByRefCase) },
   { id: 'set-by-name', run: measured(setByNameCase) },
   { id: 'set-by-ref', run: measured(setByRefCase) },
+  { id: 'pattern-set', run: measured(patternSetCase) },
   { id: 'get-variables-100', run: measured(getVariablesCase) },
   { id: 'update-variables-100', run: measured(updateVariablesCase) },
   { id: 'register-10k', run: () => registerCase(quick ? 3 : 9) },

@@ -11,6 +11,7 @@ import { assertEqual, type Case, type Report, runCase, verdictOf } from '../benc
 import { listCase } from '../bench/lifecycle.js';
 import { mixedCases } from '../bench/mixed.js';
 import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
+import { patternSetCase } from '../bench/pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from '../bench/peers.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 import { JsLocalState, LocalState } from '../dist/index.js';
@@ -28,6 +29,7 @@ const cheapCases: Array<() => Promise<Case>> = [
   peersReadByHandleCase,
   peersWriteCase,
   optimizerCase,
+  patternSetCase,
 ];
 
 /** Checks every contender, runs it `calls` times, and checks it again, as runCase does around its timing. */

@@ -2,7 +2,8 @@
 // snapshots, corrupt them with structured mutations (a random path in the
 // JSON tree: delete, duplicate, retype, swap, rename keys, change id suffixes,
 // break the index, huge strings, deep nesting, wrong versions, "__proto__"
-// keys) and a few mutations of the JSON text that still parses, then import
+// keys, catastrophic patterns with values that would stall a backtracking
+// engine) and a few mutations of the JSON text that still parses, then import
 // each one into a store that may already hold colliding names.
 //
 // Every outcome must be either a successful import that satisfies every
@@ -131,6 +132,17 @@ const DEEP_OBJECT = '@@deep-object@@';
 const DEPTH = 10_000;
 const DEEP_ARRAY_TEXT = `${'['.repeat(DEPTH)}1${']'.repeat(DEPTH)}`;
 const DEEP_OBJECT_TEXT = `${'{"a":'.repeat(DEPTH)}null${'}'.repeat(DEPTH)}`;
+// Patterns that take a backtracking engine exponential or polynomial time on HUGE, on STALL, or on both.
+const CATASTROPHIC_PATTERNS: readonly Json[] = [
+  { regexp: '^(x+x+)+y$', flags: '' },
+  { regexp: '^(a|aa)+$', flags: 'i' },
+  '^(\\w+\\s?)*$',
+  '\\s*\\s*$',
+  { regexp: '^(.*x){12}$', flags: 's' },
+  { regexp: '(a)\\1', flags: '' }, // refused: a backreference
+  { regexp: 'x(?=y)', flags: 'g' }, // refused: a lookahead
+];
+const STALL = `${'a'.repeat(40)}!`;
 
 const NUMBERS: readonly number[] = [
   0,
@@ -190,6 +202,7 @@ const OBJECTS: ReadonlyArray<() => Json> = [
   () => ({ shape: [2, 1], data: [['-0'], [2]] }),
   () => ({ regexp: '^a', flags: 'g' }),
   () => ({ pattern: { regexp: '[', flags: '' } }),
+  () => ({ pattern: { regexp: '^(a+)+$', flags: '' } }),
   () => ({ polluted: 'yes' }),
   () => ({ choices: ['a'] }),
   () => ({ dimensions: 3 }),
@@ -621,6 +634,7 @@ const MUTATIONS: ReadonlyArray<readonly [string, number, Mutation]> = [
           { shape: [2], data: [1] },
           { shape: [1, 1], data: [[DEEP_ARRAY]] },
           HUGE,
+          STALL,
         ],
         type: ['float', 'integer', 'boolean', 'string', 'choice', 'module', 'embedding', 'tensor', 'Float', 'double'],
         constraints: [
@@ -640,6 +654,7 @@ const MUTATIONS: ReadonlyArray<readonly [string, number, Mutation]> = [
           { shape: [2, 1] },
           { shape: [DEEP_ARRAY] },
           JSON.parse('{"__proto__":null}') as Json,
+          ...CATASTROPHIC_PATTERNS.map((pattern) => ({ pattern })),
         ],
         metadata: [
           {},
@@ -654,6 +669,22 @@ const MUTATIONS: ReadonlyArray<readonly [string, number, Mutation]> = [
       const value = clone(d.rng.pick(pools[field]));
       setOwn(v.record, field, value);
       return `variables.${short(v.id, 40)}.${field} = ${describeJson(value)}`;
+    },
+  ],
+  [
+    'catastrophic',
+    4,
+    (d) => {
+      // A string variable given a catastrophic pattern and a value that stalls a backtracking engine (or matches).
+      const variables = variablesOf(d);
+      const strings = variables ? Object.keys(variables).filter((id) => getOwn(variables[id] as Container, 'type') === 'string') : [];
+      if (!variables || strings.length === 0) return undefined;
+      const id = d.rng.pick(strings);
+      const pattern = clone(d.rng.pick(CATASTROPHIC_PATTERNS));
+      const value = d.rng.pick([HUGE, STALL, `${'x'.repeat(30)}y`, 'a'.repeat(30)]);
+      setOwn(variables[id] as JsonObject, 'constraints', { pattern });
+      setOwn(variables[id] as JsonObject, 'value', value);
+      return `variables.${short(id, 40)}: pattern ${describeJson(pattern)}, value ${describeJson(value)}`;
     },
   ],
   [

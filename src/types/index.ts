@@ -53,16 +53,16 @@ export function parseConstraints(spec: TypeSpec, raw: unknown, name: string): Pa
       { variable: name, rule: 'constraints' },
     );
   }
-  const data = canonical(result.data);
-  const crossed = spec.crossCheck(data);
+  const constraints = Object.freeze(spec.copyConstraints(canonical(result.data)));
+  const rules = spec.compile(constraints);
+  const crossed = spec.crossCheck(constraints, rules);
   if (crossed !== undefined) {
     throw new StateError('invalid_argument', `Variable ${quote(name)}: invalid ${spec.type} constraints: ${crossed}`, {
       variable: name,
       rule: 'constraints',
     });
   }
-  const constraints = Object.freeze(spec.copyConstraints(data));
-  return { constraints, rules: spec.compile(constraints) };
+  return { constraints, rules };
 }
 
 /**

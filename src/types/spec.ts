@@ -37,9 +37,9 @@ export interface TypeSpec<C = unknown, R = unknown> {
   readonly numeric: boolean;
   /** Strict zod schema of the constraints: unknown keys are typos. */
   readonly constraintSchema: z.ZodType<C>;
-  /** Cross-field checks zod cannot express simply (min <= max); returns a message or undefined. */
-  crossCheck(constraints: C): string | undefined;
   compile(constraints: C): R;
+  /** Checks zod cannot express simply (min <= max, a pattern the engine refuses); returns a message or undefined. */
+  crossCheck(constraints: C, rules: R): string | undefined;
   /** Accepts a written value and returns the stored form (copied and frozen), or undefined when the type rejects it. */
   coerce(value: unknown): VariableValue | undefined;
   /** Why `value` (already coerced) breaks the constraints, or undefined. */

@@ -1,12 +1,16 @@
 // string, choice and module: string values held in JavaScript.
 
 import { z } from 'zod';
+import { compilePattern } from './pattern.js';
 import type { TypeSpec, Violation } from './spec.js';
 
 export interface StringConstraints {
   readonly minLength?: number | undefined;
   readonly maxLength?: number | undefined;
-  /** A RegExp source string, or a RegExp. An invalid source string matches literally. */
+  /**
+   * A RegExp source string, or a RegExp, checked in time linear in the value's length (see pattern.ts).
+   * An invalid source string matches literally; lookaround, backreferences and flag v are refused.
+   */
   readonly pattern?: string | RegExp | undefined;
   readonly enum?: readonly string[] | undefined;
 }
@@ -14,9 +18,11 @@ export interface StringConstraints {
 interface StringRules {
   readonly minLength: number;
   readonly maxLength: number;
-  /** A RegExp without the g/y flags (they make test() stateful), or a literal substring. */
-  readonly pattern: RegExp | string | undefined;
+  /** The compiled check (g/y play no part in it, so checks never flip). */
+  readonly pattern: ((value: string) => boolean) | undefined;
   readonly patternText: string | undefined;
+  /** Why the pattern cannot be checked, for crossCheck to refuse it. */
+  readonly patternRefused: string | undefined;
   readonly enum: ReadonlySet<string> | undefined;
 }
 
@@ -44,18 +50,21 @@ export function graphemeLength(text: string): number {
   return count;
 }
 
-function compilePattern(pattern: string | RegExp | undefined): RegExp | string | undefined {
-  if (pattern === undefined) return undefined;
-  if (pattern instanceof RegExp) return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-  try {
-    return new RegExp(pattern);
-  } catch {
-    return pattern; // the origin matches an uncompilable pattern as a literal
-  }
-}
-
-function matches(pattern: RegExp | string, value: string): boolean {
-  return typeof pattern === 'string' ? value.includes(pattern) : pattern.test(value);
+function compileRules(c: StringConstraints): StringRules {
+  const compiled =
+    c.pattern === undefined
+      ? undefined
+      : c.pattern instanceof RegExp
+        ? compilePattern(c.pattern.source, c.pattern.flags, false)
+        : compilePattern(c.pattern, '', true);
+  return {
+    minLength: c.minLength ?? 0,
+    maxLength: c.maxLength ?? Number.POSITIVE_INFINITY,
+    pattern: compiled?.refused === undefined ? compiled?.test : undefined,
+    patternText: c.pattern === undefined ? undefined : String(c.pattern),
+    patternRefused: compiled?.refused,
+    enum: c.enum ? new Set(c.enum) : undefined,
+  };
 }
 
 function copyStringConstraints(c: StringConstraints): StringConstraints {
@@ -74,17 +83,11 @@ export const stringSpec: TypeSpec<StringConstraints, StringRules> = {
   numeric: false,
   expects: 'a string',
   constraintSchema: stringSchema,
-  crossCheck: (c) =>
+  compile: compileRules,
+  crossCheck: (c, rules) =>
     c.minLength !== undefined && c.maxLength !== undefined && c.minLength > c.maxLength
       ? `minLength (${c.minLength}) is greater than maxLength (${c.maxLength})`
-      : undefined,
-  compile: (c) => ({
-    minLength: c.minLength ?? 0,
-    maxLength: c.maxLength ?? Number.POSITIVE_INFINITY,
-    pattern: compilePattern(c.pattern),
-    patternText: c.pattern === undefined ? undefined : String(c.pattern),
-    enum: c.enum ? new Set(c.enum) : undefined,
-  }),
+      : rules.patternRefused,
   coerce: isString,
   violation: (value, rules): Violation | undefined => {
     const text = value as string;
@@ -94,7 +97,7 @@ export const stringSpec: TypeSpec<StringConstraints, StringRules> = {
       if (n < rules.minLength) return { rule: 'minLength', expected: `at least ${rules.minLength} characters, got ${n}` };
       if (n > rules.maxLength) return { rule: 'maxLength', expected: `at most ${rules.maxLength} characters, got ${n}` };
     }
-    if (rules.pattern !== undefined && !matches(rules.pattern, text)) {
+    if (rules.pattern !== undefined && !rules.pattern(text)) {
       return { rule: 'pattern', expected: `must match ${rules.patternText}` };
     }
     return undefined;

@@ -4,6 +4,7 @@
 import type { ConformanceFactory } from './backend.js';
 import { batchTests } from './batch.js';
 import { concurrencyTests } from './concurrency.js';
+import { patternTests } from './patterns.js';
 import { registrationTests } from './registration.js';
 import { semanticsTests } from './semantics.js';
 import { snapshotTests } from './snapshot.js';
@@ -17,6 +18,7 @@ export function describeConformance(factory: ConformanceFactory): void {
   batchTests(factory);
   concurrencyTests(factory);
   snapshotTests(factory);
+  patternTests(factory);
   watchTests(factory);
 }
 
