@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { firstIssue, quote, StateError } from './errors.js';
-import { serialOf } from './ids.js';
+import { MAX_SERIAL, serialOf } from './ids.js';
 import { copyMetadata, type JsonValue, type Metadata, setOwn } from './metadata.js';
 import { parseConstraints, specOf, type TypeSpec, VARIABLE_TYPES, type VariableType, type VariableValue } from './types/index.js';
 
@@ -35,6 +35,12 @@ export interface StateSnapshot {
   readonly metadata: Readonly<Record<string, JsonValue>>;
   /** Counters at export time; informational on import. */
   readonly stats: Readonly<Record<string, number>>;
+  /**
+   * The serial the exporting store would give its next id. An import raises the target's to at
+   * least this, so no id is generated twice across a move, not even one of a variable deleted
+   * before it. Optional: exports from before it was added import as they did.
+   */
+  readonly nextSerial?: number;
 }
 
 /** What a backend hands to `buildSnapshot` for each variable, in registration order. */
@@ -55,6 +61,7 @@ export function buildSnapshot(
   items: Iterable<ExportItem>,
   metadata: Readonly<Record<string, JsonValue>>,
   stats: Readonly<Record<string, number>>,
+  nextSerial: number,
 ): StateSnapshot {
   const variables: Record<string, SnapshotVariable> = {};
   const variableIndex: Record<string, string> = {};
@@ -80,6 +87,7 @@ export function buildSnapshot(
     variableIndex,
     metadata: { ...metadata },
     stats: { ...stats },
+    nextSerial,
   };
 }
 
@@ -107,6 +115,12 @@ const envelopeSchema = z.strictObject({
   variableIndex: z.unknown(),
   metadata: z.unknown().optional(),
   stats: z.unknown().optional(),
+  nextSerial: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SERIAL + 1)
+    .optional(),
 });
 const variableSchema = z.strictObject({
   id: z.string().min(1),
@@ -179,7 +193,12 @@ function invalidThrow(path: string, why: string): never {
  * constraints, value, metadata) and the name index. Throws `invalid_export`
  * naming the path of the first defect; returns the variables in payload order.
  */
-export function parseSnapshot(payload: unknown): { readonly sessionId: string; readonly variables: ImportedVariable[] } {
+export function parseSnapshot(payload: unknown): {
+  readonly sessionId: string;
+  readonly variables: ImportedVariable[];
+  /** The lowest serial the importing store may generate next (1 when the payload does not say). */
+  readonly nextSerial: number;
+} {
   try {
     const envelope = envelopeSchema.safeParse(payload);
     if (!envelope.success) {
@@ -203,7 +222,7 @@ export function parseSnapshot(payload: unknown): { readonly sessionId: string; r
       if (names.get(name) !== id) throw invalid(`variableIndex.${name}`, `does not match the variable named ${quote(name)}`);
     }
     if (indexKeys.length !== names.size) throw invalid('variableIndex', `has ${indexKeys.length} names for ${names.size} variables`);
-    return { sessionId: envelope.data.sessionId, variables: result };
+    return { sessionId: envelope.data.sessionId, variables: result, nextSerial: envelope.data.nextSerial ?? 1 };
   } catch (error) {
     if (error instanceof StateError && error.code === 'invalid_export') throw error;
     // A hostile payload (a throwing getter, a Proxy) must still end as invalid_export.

@@ -345,17 +345,17 @@ export class RedisState implements StateProvider<'async'> {
   }
 
   async exportState(): Promise<StateSnapshot> {
-    const { entries, counters, lastImport } = await this.dump();
+    const { entries, counters, lastImport, nextSerial } = await this.dump();
     const metadata: Record<string, JsonValue> = { backend: 'redis', createdAt: this.createdAt };
     if (lastImport !== undefined) metadata.lastImport = lastImport;
     const items = entries.map((entry): ExportItem => ({ ...infoOf(entry), spec: entry.spec }));
-    return buildSnapshot(this.sessionId, items, metadata, counters);
+    return buildSnapshot(this.sessionId, items, metadata, counters, nextSerial);
   }
 
   /** Validates the whole payload here, then adds every variable in one atomic step, or none. */
   async importState(snapshot: unknown): Promise<void> {
     this.assertOpen();
-    const { sessionId: importedFrom, variables } = parseSnapshot(snapshot);
+    const { sessionId: importedFrom, variables, nextSerial } = parseSnapshot(snapshot);
     const args: string[] = [];
     for (const item of variables) {
       args.push(
@@ -371,7 +371,7 @@ export class RedisState implements StateProvider<'async'> {
       );
     }
     const lastImport = JSON.stringify({ sessionId: importedFrom, variables: variables.length, at: coarseNow() });
-    const reply = (await this.run(IMPORT, [this.maxLength, String(MAX_SERIAL), lastImport, String(variables.length), ...args])) as Array<
+    const reply = (await this.run(IMPORT, [this.maxLength, String(nextSerial), lastImport, String(variables.length), ...args])) as Array<
       string | number
     >;
     if (reply[0] === 'exists') {
@@ -629,10 +629,10 @@ export class RedisState implements StateProvider<'async'> {
     this.resolved.clear();
   }
 
-  private async dump(): Promise<{ entries: Entry[]; counters: Record<string, number>; lastImport: JsonValue | undefined }> {
+  private async dump(): Promise<{ entries: Entry[]; counters: Record<string, number>; lastImport: JsonValue | undefined; nextSerial: number }> {
     const reply = (await this.run(DUMP, [])) as Reply[];
     const [descs, vals, vers, metas, uas] = reply.slice(0, 5).map(pairs);
-    const [count, ops, updates, , lastImport] = reply[5] as Array<string | null>;
+    const [count, ops, updates, , lastImport, serial] = reply[5] as Array<string | null>;
     const entries: Entry[] = [];
     for (const [eid, desc] of descs as Map<string, string>) {
       let descriptor = this.descriptors.get(eid);
@@ -654,6 +654,7 @@ export class RedisState implements StateProvider<'async'> {
     return {
       entries,
       counters,
+      nextSerial: Number(serial ?? 0) + 1,
       // Frozen, as every backend hands out its lastImport.
       lastImport: lastImport === null || lastImport === undefined ? undefined : (Object.freeze(JSON.parse(lastImport)) as JsonValue),
     };

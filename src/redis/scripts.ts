@@ -229,8 +229,8 @@ return out
 );
 
 /**
- * ARGV: maxlen, max serial, lastImport JSON, n, then n × (encName, eid, serial, descriptor JSON, value JSON,
- * version, metadata JSON, createdAt, lastUpdatedAt). All or nothing. → {'ok'} | {'exists', index, key} | {'serials'}
+ * ARGV: maxlen, lowest next serial, lastImport JSON, n, then n × (encName, eid, serial, descriptor JSON,
+ * value JSON, version, metadata JSON, createdAt, lastUpdatedAt). All or nothing. → {'ok'} | {'exists', index, key}
  */
 export const IMPORT = script(
   'import',
@@ -245,6 +245,8 @@ for i = 1, n do
   end
 end
 local serial = tonumber(redis.call('HGET', session, 'serial') or '0')
+-- The exporter's next serial: ids it may have generated (and deleted) are never generated here.
+if tonumber(ARGV[2]) - 1 > serial then serial = tonumber(ARGV[2]) - 1 end
 for i = 1, n do
   local a = 4 + (i - 1) * 9
   local e = ARGV[a + 2]
@@ -266,13 +268,13 @@ return {'ok'}
 `,
 );
 
-/** → {desc…, val…, ver…, meta…, ua… as HGETALL lists, then count, ops, updates, createdAt, lastImport} */
+/** → {desc…, val…, ver…, meta…, ua… as HGETALL lists, then count, ops, updates, createdAt, lastImport, serial} */
 export const DUMP = script(
   'dump',
   `
 local out = {}
 for _, key in ipairs({desc, val, ver, meta, ua}) do out[#out + 1] = redis.call('HGETALL', key) end
-out[#out + 1] = redis.call('HMGET', session, 'count', 'ops', 'updates', 'createdAt', 'lastImport')
+out[#out + 1] = redis.call('HMGET', session, 'count', 'ops', 'updates', 'createdAt', 'lastImport', 'serial')
 return out
 `,
 );

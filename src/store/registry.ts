@@ -107,6 +107,11 @@ export class Registry {
     if (serial >= this.nextSerial) this.nextSerial = serial + 1;
   }
 
+  /** The serial the next generated id would start its search from (exported, so a move keeps it). */
+  get serialFloor(): number {
+    return this.nextSerial;
+  }
+
   /** Undoes takeSerial/takeOrder for a registration that failed (out_of_memory), so it uses up nothing. */
   restore(serial: number, order: number): void {
     this.nextSerial = serial;

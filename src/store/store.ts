@@ -316,13 +316,13 @@ export abstract class Store implements StateProvider<'sync'> {
   exportState(): StateSnapshot {
     this.assertOpen();
     const items = this.inOrder().map((target): ExportItem => ({ ...this.infoOf(target), spec: this.storageOf(target).spec(target) }));
-    return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters());
+    return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters(), this.registry.serialFloor);
   }
 
   /** Validates the whole payload, then adds every variable; on any failure nothing is added. */
   importState(snapshot: unknown): void {
     this.assertOpen();
-    const { sessionId: importedFrom, variables: incoming } = parseSnapshot(snapshot);
+    const { sessionId: importedFrom, variables: incoming, nextSerial } = parseSnapshot(snapshot);
     for (const item of incoming) {
       for (const key of [item.name, item.id]) {
         if (this.registry.taken(key)) {
@@ -342,6 +342,7 @@ export abstract class Store implements StateProvider<'sync'> {
       this.add(item);
       this.registry.reserveSerial(item.serial);
     }
+    this.registry.reserveSerial(nextSerial - 1);
     // Frozen: an export hands this object out.
     this.lastImport = Object.freeze({ sessionId: importedFrom, variables: incoming.length, at: coarseNow() });
   }

@@ -170,6 +170,33 @@ export function snapshotTests(factory: ConformanceFactory): void {
       expect((await top.listVariables()).map((v) => v.name)).toEqual(['a']);
     });
 
+    it("an import carries the exporter's next id serial: no id is generated twice across a move, deleted ones included", async () => {
+      const s = await factory();
+      await s.registerVariable('a', 'float', 1);
+      const gone = await s.registerVariable('b', 'float', 1);
+      await s.deleteVariable('b');
+      const snapshot = JSON.parse(JSON.stringify(await s.exportState()));
+      expect(snapshot.nextSerial).toBe(3);
+      const t = await factory({ existingState: snapshot });
+      const again = await t.registerVariable('b', 'float', 2);
+      expect(again).not.toBe(gone);
+      // Both stores go on from the same serial.
+      expect(again).toBe(await s.registerVariable('b', 'float', 2));
+    });
+
+    it('an export without nextSerial (from before it existed) still imports; a malformed one is invalid_export', async () => {
+      const s = await factory();
+      await s.registerVariable('a', 'float', 1);
+      const snapshot = JSON.parse(JSON.stringify(await s.exportState()));
+      delete snapshot.nextSerial;
+      const t = await factory({ existingState: snapshot });
+      expect(await t.getVariable('a')).toBe(1);
+      for (const bad of [0, -1, 1.5, '3', 2 ** 60]) {
+        const u = await factory();
+        expect(await codeOf(() => u.importState({ ...snapshot, nextSerial: bad }))).toBe('invalid_export');
+      }
+    });
+
     it('reads an import payload once: a getter that changes its answer cannot act after validation', async () => {
       const s = await factory();
       await s.registerVariable('a', 'integer', 1);
