@@ -629,7 +629,12 @@ export class RedisState implements StateProvider<'async'> {
     this.resolved.clear();
   }
 
-  private async dump(): Promise<{ entries: Entry[]; counters: Record<string, number>; lastImport: JsonValue | undefined; nextSerial: number }> {
+  private async dump(): Promise<{
+    entries: Entry[];
+    counters: Record<string, number>;
+    lastImport: JsonValue | undefined;
+    nextSerial: number;
+  }> {
     const reply = (await this.run(DUMP, [])) as Reply[];
     const [descs, vals, vers, metas, uas] = reply.slice(0, 5).map(pairs);
     const [count, ops, updates, , lastImport, serial] = reply[5] as Array<string | null>;
