@@ -1,4 +1,14 @@
 export { MAX_CACHED_READS } from './clock.js';
+export {
+  type AnyProvider,
+  Context,
+  type ContextOptions,
+  ContextRef,
+  MigratedEvent,
+  type MigrationResult,
+  type NeededCapability,
+  type ProviderFactory,
+} from './context.js';
 export { type BatchItemError, ERROR_CODES, StateError, type StateErrorCode, type StateErrorDetails } from './errors.js';
 export { JsLocalState } from './js-local-state.js';
 export { LocalState } from './local-state.js';
