@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { getVariablesCase, updateVariablesCase } from './batch.js';
 import { writeChart } from './chart.js';
+import { contextGetCase, contextRefCase, moveCase } from './context.js';
 import { getByNameCase, getByRefCase, getScalingCases } from './get.js';
 import {
   type Case,
@@ -85,6 +86,10 @@ const steps: Step[] = [
   { id: 'peers-read-by-name', run: measured(peersReadByNameCase) },
   { id: 'peers-read-by-handle', run: measured(peersReadByHandleCase) },
   { id: 'peers-write', run: measured(peersWriteCase) },
+  { id: 'context-move-1k', run: () => moveCase(1000, quick ? 5 : 15) },
+  { id: 'context-move-100k', full: true, run: () => moveCase(100_000, 3) },
+  { id: 'context-get', run: measured(contextGetCase) },
+  { id: 'context-ref-get', run: measured(contextRefCase) },
 ];
 
 const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));

@@ -86,8 +86,6 @@ const isPromise = (value: unknown): value is Promise<unknown> =>
 export class Context extends EventTarget {
   readonly sessionId: string;
   private current: AnyProvider;
-  /** @internal Bumped by every move: refs rebind when they see a new one. */
-  generation = 0;
   private closed = false;
   /** Resolves when the move under way (if any) has ended; writes wait for it. */
   private moving: Promise<void> | undefined;
@@ -97,6 +95,9 @@ export class Context extends EventTarget {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly watches = new Map<string, ContextWatch>();
   private nextWatchId = 1;
+  /** Refs made through this Context, held weakly: a move tells each to rebind. */
+  private readonly refs = new Set<WeakRef<ContextRef>>();
+  private readonly forgetRef = new FinalizationRegistry<WeakRef<ContextRef>>((held) => this.refs.delete(held));
 
   private constructor(
     sessionId: string,
@@ -235,8 +236,15 @@ export class Context extends EventTarget {
   ref(identifier: string): ContextRef | Promise<ContextRef> {
     this.assertOpen();
     const inner = refOf(this.current, identifier);
-    if (isPromise(inner)) return inner.then((bound) => new ContextRef(this, bound as BoundRef));
-    return new ContextRef(this, inner as BoundRef);
+    if (isPromise(inner)) return inner.then((bound) => this.track(new ContextRef(this, bound as BoundRef)));
+    return this.track(new ContextRef(this, inner as BoundRef));
+  }
+
+  private track(ref: ContextRef): ContextRef {
+    const weak = new WeakRef(ref);
+    this.refs.add(weak);
+    this.forgetRef.register(ref, weak);
+    return ref;
   }
 
   // ─── moves ─────────────────────────────────────────────────────────────
@@ -335,7 +343,7 @@ export class Context extends EventTarget {
       throw error;
     }
     this.current = to;
-    this.generation++;
+    for (const weak of this.refs) weak.deref()?.unbind();
     this.moving = undefined;
     release();
     // The old backend goes only now that the new one is verified and serving.
@@ -409,23 +417,24 @@ function refOf(backend: AnyProvider, identifier: string): BoundRef | Promise<Bou
 
 /** A ref through a Context: it follows its variable (by id) across moves. */
 export class ContextRef {
+  /** The backend's own ref while it is synchronous and current; undefined after a move, until rebound. */
+  private local: BoundRef | undefined;
+  /** The backend's ref (or a promise of it, on an asynchronous backend), current or not. */
   private bound: BoundRef | Promise<BoundRef>;
-  private generation: number;
+  readonly id: string;
+  readonly name: string;
+  readonly type: VariableType;
 
   constructor(
     private readonly context: Context,
     bound: BoundRef,
   ) {
     this.bound = bound;
-    this.generation = context.generation;
+    this.local = bound;
     this.id = bound.id;
     this.name = bound.name;
     this.type = bound.type;
   }
-
-  readonly id: string;
-  readonly name: string;
-  readonly type: VariableType;
 
   get version(): number | Promise<number> {
     const bound = this.current();
@@ -433,24 +442,32 @@ export class ContextRef {
   }
 
   get(): VariableValue | Promise<VariableValue> {
-    const bound = this.generation === this.context.generation ? this.bound : this.current();
+    // The hot path: the backend's own ref, cleared by the Context when it moves (no check per call).
+    const local = this.local;
+    if (local !== undefined) return local.get();
+    const bound = this.current();
     return isPromise(bound) ? bound.then((b) => b.get()) : bound.get();
   }
 
   set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void | Promise<void> {
-    if (!this.context.isMoving) {
-      const bound = this.current();
-      if (!isPromise(bound)) return bound.set(value, metadata);
-    }
+    const local = this.local;
+    if (local !== undefined && !this.context.isMoving) return local.set(value, metadata);
     // On an asynchronous backend, or during a move, a write goes the Context's way: a move waits for it, or it for the move.
     return this.context.setVariable(this.id, value, metadata);
   }
 
+  /** @internal The Context moved: rebind on next use. */
+  unbind(): void {
+    this.local = undefined;
+    this.bound = undefined as unknown as BoundRef;
+  }
+
   /** The backend's ref for this variable, re-made by id after a move. */
   private current(): BoundRef | Promise<BoundRef> {
-    if (this.generation !== this.context.generation) {
-      this.generation = this.context.generation;
-      this.bound = refOf(this.context.backend, this.id);
+    if (this.bound === undefined) {
+      const bound = refOf(this.context.backend, this.id);
+      this.bound = bound;
+      if (!isPromise(bound)) this.local = bound;
     }
     return this.bound;
   }

@@ -5,8 +5,8 @@
 
 import { quote, StateError } from '../errors.js';
 import { parseId } from '../ids.js';
-import { copyMetadata, type Metadata } from '../metadata.js';
-import { parseConstraints, specOf, type TypeSpec, type VariableValue } from '../types/index.js';
+import { copyMetadata, EMPTY_METADATA, type Metadata } from '../metadata.js';
+import { type ParsedConstraints, parseConstraints, specOf, type TypeSpec, type VariableValue } from '../types/index.js';
 
 /** A variable as a RedisState client knows it: the descriptor, and the last state it saw. */
 export interface Entry {
@@ -38,12 +38,33 @@ export function decodeValue(spec: TypeSpec, text: string, eid: string): Variable
 export const encodeMetadata = (metadata: Metadata): string => JSON.stringify(metadata);
 
 export function decodeMetadata(text: string): Metadata {
+  // Most variables have none: no parse, no copy.
+  if (text === '{}') return EMPTY_METADATA;
   return copyMetadata(JSON.parse(text), 'metadata from Redis');
 }
 
-/** The immutable part of a variable, as stored after `<order>|<createdAt>|`. */
+/**
+ * The immutable part of a variable, as stored after `<order>|<createdAt>|`. Type and constraints come
+ * first, so that everything before `,"n":` (which only the structure can contain: inside a JSON string
+ * a quote is escaped) is the same text for variables that share a type and constraints.
+ */
 export function encodeDescriptor(name: string, spec: TypeSpec, constraints: unknown): string {
-  return JSON.stringify({ n: name, t: spec.type, c: spec.encodeConstraints(constraints) });
+  return `{"t":${JSON.stringify(spec.type)},"c":${JSON.stringify(spec.encodeConstraints(constraints))},"n":${JSON.stringify(name)}}`;
+}
+
+/** Compiled constraints by their stored text: most variables share a few constraint sets, compiled once. */
+const compiled = new Map<string, ParsedConstraints>();
+const MAX_COMPILED = 4096;
+
+function compiledConstraints(key: string, type: string, encoded: unknown, name: string): ParsedConstraints {
+  let parsed = compiled.get(key);
+  if (parsed === undefined) {
+    const spec = specOf(type, name);
+    parsed = parseConstraints(spec, spec.decodeConstraints(encoded), name);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(key, parsed);
+  }
+  return parsed;
 }
 
 /** The immutable part of a variable, compiled once: what a write is validated against. */
@@ -63,19 +84,27 @@ export function decodeDescriptor(eid: string, text: string): Descriptor {
   const second = text.indexOf('|', first + 1);
   const order = Number(text.slice(0, first));
   const createdAt = Number(text.slice(first + 1, second));
-  const { n: name, t: type, c } = JSON.parse(text.slice(second + 1)) as { n: string; t: string; c: unknown };
+  const body = text.slice(second + 1);
+  const { n: name, t: type, c } = JSON.parse(body) as { n: string; t: string; c: unknown };
   const id = JSON.parse(eid) as string;
   if (typeof name !== 'string' || parseId(id)?.name !== name) throw corrupt(eid, 'its descriptor does not match its id');
   const spec = specOf(type, name);
-  const { constraints, rules } = parseConstraints(spec, spec.decodeConstraints(c), name);
+  const { constraints, rules } = compiledConstraints(body.slice(0, body.lastIndexOf(',"n":')), type, c, name);
   return { eid, id, name, spec, constraints, rules, order, createdAt };
 }
 
-/** A full entry from a descriptor and the fields a READ returns. */
-export function entryOf(descriptor: Descriptor, value: string, version: string, metadata: string, updatedAt: string): Entry {
+/** A full entry from a descriptor and the stored fields (written out, not spread: one object shape for every entry). */
+export function entryOf(d: Descriptor, value: string, version: string, metadata: string, updatedAt: string): Entry {
   return {
-    ...descriptor,
-    value: decodeValue(descriptor.spec, value, descriptor.eid),
+    eid: d.eid,
+    id: d.id,
+    name: d.name,
+    spec: d.spec,
+    constraints: d.constraints,
+    rules: d.rules,
+    order: d.order,
+    createdAt: d.createdAt,
+    value: decodeValue(d.spec, value, d.eid),
     version: Number(version),
     metadata: decodeMetadata(metadata),
     lastUpdatedAt: Number(updatedAt),

@@ -55,18 +55,22 @@ export class Connection {
   }
 
   /** Runs a script (EVALSHA, loading it on NOSCRIPT) with every session key. */
-  async run(script: Script, keys: readonly string[], args: readonly string[]): Promise<Reply> {
+  async run(script: Script, keys: readonly string[], args: readonly string[], timeoutMs = this.options.commandTimeoutMs): Promise<Reply> {
     let sha = this.shas.get(script);
     if (sha === undefined) this.shas.set(script, (sha = createHash('sha1').update(script.source).digest('hex')));
     const tail = [String(keys.length), ...keys, ...args];
-    return this.bounded(`script ${script.name}`, async () => {
-      try {
-        return await this.raw(['EVALSHA', sha, ...tail], this.options.commandTimeoutMs);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return await this.raw(['EVAL', script.source, ...tail], this.options.commandTimeoutMs);
-      }
-    });
+    return this.bounded(
+      `script ${script.name}`,
+      async () => {
+        try {
+          return await this.raw(['EVALSHA', sha, ...tail], timeoutMs);
+        } catch (error) {
+          if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+          return await this.raw(['EVAL', script.source, ...tail], timeoutMs);
+        }
+      },
+      timeoutMs,
+    );
   }
 
   async close(): Promise<void> {

@@ -49,12 +49,16 @@ import {
   encodeDescriptor,
   encodeMetadata,
   encodeValue,
+  entryOf,
 } from './codec.js';
 import { Connection, type Reply } from './connection.js';
 import { Feed, type FeedEntry, parseEntries } from './feed.js';
 import { encodeKey, type SessionKeys, sessionKeys } from './keys.js';
 import { parseRedisOptions, type RedisInitOptions } from './options.js';
 import { BATCH, DELETE, DUMP, IMPORT, OPEN, READ, REGISTER, type Script, SET } from './scripts.js';
+
+/** Time an import may take beyond commandTimeoutMs, per variable (its one script is atomic, so it runs long for a large import). */
+const IMPORT_MS_PER_VARIABLE = 0.05;
 
 /** Times a write retries after the variable moved under a metadata merge or changed identity. */
 const MAX_ATTEMPTS = 50;
@@ -162,7 +166,9 @@ export class RedisState implements StateProvider<'async'> {
     const createdAt = Number(reply[3]);
     const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
     this.descriptors.set(eid, descriptor);
-    if (this.options.nearCache) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
+    if (this.options.nearCache) {
+      this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
+    }
     return id;
   }
 
@@ -371,9 +377,12 @@ export class RedisState implements StateProvider<'async'> {
       );
     }
     const lastImport = JSON.stringify({ sessionId: importedFrom, variables: variables.length, at: coarseNow() });
-    const reply = (await this.run(IMPORT, [this.maxLength, String(nextSerial), lastImport, String(variables.length), ...args])) as Array<
-      string | number
-    >;
+    // One atomic step however large: the server is busy, not away, for about this long more per variable.
+    const reply = (await this.run(
+      IMPORT,
+      [this.maxLength, String(nextSerial), lastImport, String(variables.length), ...args],
+      Math.ceil(variables.length * IMPORT_MS_PER_VARIABLE),
+    )) as Array<string | number>;
     if (reply[0] === 'exists') {
       const item = variables[Number(reply[1])];
       const key = JSON.parse(String(reply[2])) as string;
@@ -543,9 +552,9 @@ export class RedisState implements StateProvider<'async'> {
     return String(this.options.streamMaxLength);
   }
 
-  private async run(script: Script, args: readonly string[]): Promise<Reply> {
+  private async run(script: Script, args: readonly string[], extraMs = 0): Promise<Reply> {
     this.assertOpen();
-    return this.connection.run(script, this.keys.all, args);
+    return this.connection.run(script, this.keys.all, args, this.options.commandTimeoutMs + extraMs);
   }
 
   private assertOpen(): void {
@@ -603,15 +612,14 @@ export class RedisState implements StateProvider<'async'> {
   private entryFrom(reply: Reply[], i: number): Entry | undefined {
     const [eid, desc, value, version, metadata, updatedAt] = reply.slice(i * 6, i * 6 + 6) as Array<string | null>;
     if (typeof eid !== 'string') return undefined;
+    return entryOf(this.descriptor(eid, desc as string), value as string, version as string, metadata as string, updatedAt as string);
+  }
+
+  /** A variable's descriptor, parsed once per id. */
+  private descriptor(eid: string, text: string): Descriptor {
     let descriptor = this.descriptors.get(eid);
-    if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc as string)));
-    return {
-      ...descriptor,
-      value: decodeValue(descriptor.spec, value as string, eid),
-      version: Number(version),
-      metadata: decodeMetadata(metadata as string),
-      lastUpdatedAt: Number(updatedAt),
-    };
+    if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, text)));
+    return descriptor;
   }
 
   /** After this client's own committed write: the cache shows it at once (read your own writes). */
@@ -640,15 +648,15 @@ export class RedisState implements StateProvider<'async'> {
     const [count, ops, updates, , lastImport, serial] = reply[5] as Array<string | null>;
     const entries: Entry[] = [];
     for (const [eid, desc] of descs as Map<string, string>) {
-      let descriptor = this.descriptors.get(eid);
-      if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc)));
-      entries.push({
-        ...descriptor,
-        value: decodeValue(descriptor.spec, vals?.get(eid) as string, eid),
-        version: Number(vers?.get(eid)),
-        metadata: decodeMetadata(metas?.get(eid) as string),
-        lastUpdatedAt: Number(uas?.get(eid)),
-      });
+      entries.push(
+        entryOf(
+          this.descriptor(eid, desc),
+          vals?.get(eid) as string,
+          vers?.get(eid) as string,
+          metas?.get(eid) as string,
+          uas?.get(eid) as string,
+        ),
+      );
     }
     entries.sort((a, b) => a.order - b.order);
     const counters = {

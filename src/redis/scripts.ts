@@ -236,31 +236,51 @@ export const IMPORT = script(
   'import',
   `
 local n = tonumber(ARGV[4])
-for i = 1, n do
-  local a = 4 + (i - 1) * 9
-  for _, key in ipairs({ARGV[a + 1], ARGV[a + 2]}) do
-    if redis.call('HEXISTS', names, key) == 1 or redis.call('HEXISTS', desc, key) == 1 then
-      return {'exists', int(i - 1), key}
+local BASE, STRIDE, CHUNK = 4, 9, 500
+-- Checked in chunks (one HMGET per hash per chunk, not one call per key): nothing may exist yet.
+for first = 1, n, CHUNK do
+  local last = math.min(n, first + CHUNK - 1)
+  local keys = {}
+  for i = first, last do
+    local a = BASE + (i - 1) * STRIDE
+    keys[#keys + 1] = ARGV[a + 1]
+    keys[#keys + 1] = ARGV[a + 2]
+  end
+  for _, hash in ipairs({names, desc}) do
+    local found = redis.call('HMGET', hash, unpack(keys))
+    for k = 1, #keys do
+      if found[k] then return {'exists', int(first - 1 + math.floor((k - 1) / 2)), keys[k]} end
     end
   end
 end
 local serial = tonumber(redis.call('HGET', session, 'serial') or '0')
 -- The exporter's next serial: ids it may have generated (and deleted) are never generated here.
 if tonumber(ARGV[2]) - 1 > serial then serial = tonumber(ARGV[2]) - 1 end
-for i = 1, n do
-  local a = 4 + (i - 1) * 9
-  local e = ARGV[a + 2]
-  local order = redis.call('HINCRBY', session, 'order', 1)
-  redis.call('HSET', desc, e, int(order) .. '|' .. ARGV[a + 8] .. '|' .. ARGV[a + 4])
-  redis.call('HSET', val, e, ARGV[a + 5])
-  redis.call('HSET', ver, e, ARGV[a + 6])
-  redis.call('HSET', meta, e, ARGV[a + 7])
-  redis.call('HSET', ua, e, ARGV[a + 9])
-  redis.call('HSET', names, ARGV[a + 1], e)
-  local s = tonumber(ARGV[a + 3])
-  if s > serial then serial = s end
+local order = tonumber(redis.call('HGET', session, 'order') or '0')
+for first = 1, n, CHUNK do
+  local last = math.min(n, first + CHUNK - 1)
+  local d, v, r, m, u, nm = {}, {}, {}, {}, {}, {}
+  for i = first, last do
+    local a = BASE + (i - 1) * STRIDE
+    local e = ARGV[a + 2]
+    order = order + 1
+    d[#d + 1] = e; d[#d + 1] = int(order) .. '|' .. ARGV[a + 8] .. '|' .. ARGV[a + 4]
+    v[#v + 1] = e; v[#v + 1] = ARGV[a + 5]
+    r[#r + 1] = e; r[#r + 1] = ARGV[a + 6]
+    m[#m + 1] = e; m[#m + 1] = ARGV[a + 7]
+    u[#u + 1] = e; u[#u + 1] = ARGV[a + 9]
+    nm[#nm + 1] = ARGV[a + 1]; nm[#nm + 1] = e
+    local s = tonumber(ARGV[a + 3])
+    if s > serial then serial = s end
+  end
+  redis.call('HSET', desc, unpack(d))
+  redis.call('HSET', val, unpack(v))
+  redis.call('HSET', ver, unpack(r))
+  redis.call('HSET', meta, unpack(m))
+  redis.call('HSET', ua, unpack(u))
+  redis.call('HSET', names, unpack(nm))
 end
-redis.call('HSET', session, 'serial', int(serial))
+redis.call('HSET', session, 'serial', int(serial), 'order', int(order))
 redis.call('HINCRBY', session, 'count', n)
 redis.call('HSET', session, 'lastImport', ARGV[3])
 append(ARGV[1], 'k', 'i')
