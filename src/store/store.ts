@@ -171,13 +171,15 @@ export abstract class Store implements StateProvider<'sync'> {
       const identifier = identifiers[position] as string;
       const value = values[position];
       try {
-        const target = this.resolve(identifier);
+        const target = this.lookup(identifier);
         if (guards !== undefined) this.checkVersion(target, guards.get(identifier));
         if (typeof target === 'number') {
           const numericTable = table as NumericTable;
           const cell = numericTable.cellOf(target, value);
           if (numeric === 0) numericTable.beginBatch(count - position);
           numericTable.stageItem(numeric++, target, cell);
+          // What wasm will store (the differential tests hold the two equal), so the mirror needs no read-back.
+          stored[position] = numericTable.storedOf(target, cell);
         } else {
           stored[position] = storedValue(target, value);
           if (target.version >= nearLimit) {
@@ -241,7 +243,7 @@ export abstract class Store implements StateProvider<'sync'> {
       const target = targets[position] as Target;
       if (typeof target === 'number') {
         const numericTable = table as NumericTable;
-        const newValue = numericTable.appliedValue(target, slot);
+        const newValue = stored[position] as VariableValue;
         numericTable.values[target >>> 1] = newValue;
         if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
         if (before?.has(target)) {
@@ -270,7 +272,7 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   deleteVariable(identifier: string): void {
-    const target = this.resolve(identifier);
+    const target = this.lookup(identifier);
     const storage = this.storageOf(target);
     const change = this.watching.deleted(target);
     this.registry.unlink(target, storage.name(target));
@@ -308,7 +310,7 @@ export abstract class Store implements StateProvider<'sync'> {
 
   /** A handle for hot loops: resolves once, then reads and writes without a name lookup. */
   ref<T extends VariableValue = VariableValue>(identifier: string): VariableRef<T> {
-    const target = this.resolve(identifier);
+    const target = this.lookup(identifier);
     const ref = typeof target === 'number' ? numericRef(this, this.table as NumericTable, target) : new RecordRef(this, target);
     return ref as unknown as VariableRef<T>;
   }
@@ -373,6 +375,13 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   // ─── internals ───────────────────────────────────────────────────────────
+
+  /** The variable an identifier names, by the one index lookup when the identifier cannot be an id. */
+  private lookup(identifier: string): Target {
+    const found = this.registry.index.get(identifier);
+    if (found !== undefined && !mayBeId(identifier)) return found;
+    return this.resolve(identifier);
+  }
 
   /** @internal The variable an identifier names (an id first, then a name), or the error a caller sees. */
   resolve(identifier: string): Target {
