@@ -27,12 +27,18 @@ const INITIAL_SIDE_CAPACITY = 16;
 const OPEN: Bounds = Object.freeze({ min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY });
 
 /**
- * @internal Whether the variable behind a ref still exists: one per numeric variable that has refs,
- * shared by its refs. Cleared when the variable is deleted or the store is cleaned up.
+ * @internal What refs to one numeric variable share: whether it still exists (cleared on delete and
+ * cleanup), and its current value, kept by every write while refs exist, so that a ref's read is a
+ * field load, as a record's is. Only variables with refs have one.
  */
 export class RefCell {
   live = true;
+  constructor(public value: VariableValue) {}
 }
+
+/** Bits of `flags[handle]`: the one byte an unwatched, unreferenced write checks. */
+export const WATCHED = 1;
+export const HAS_REFS = 2;
 
 /** @internal */
 export class NumericTable implements Storage<NumericCode> {
@@ -45,16 +51,16 @@ export class NumericTable implements Storage<NumericCode> {
   private orders = new Float64Array(INITIAL_SIDE_CAPACITY);
   private created = new Float64Array(INITIAL_SIDE_CAPACITY);
   private names: Array<string | undefined> = [];
-  /** Handle → 1 while someone watches it: the only cost watching adds to an unwatched write. */
-  watched = new Uint8Array(INITIAL_SIDE_CAPACITY);
+  /** Handle → WATCHED | HAS_REFS bits: the only cost watching and refs add to a write. */
+  flags = new Uint8Array(INITIAL_SIDE_CAPACITY);
+  /** Handle → the cell its refs share (HAS_REFS set), else undefined. */
+  private cells: Array<RefCell | undefined> = [];
   /** Handle → wasm type tag, mirrored so that naming a type needs no call. */
   private tags = new Uint8Array(INITIAL_SIDE_CAPACITY);
   /** Watchers of watched handles, in registration order. */
   private readonly watchers = new Map<number, Subscription[]>();
   /** Only variables with metadata have an entry: most numeric variables have none. */
   private readonly metadataByHandle = new Map<number, Metadata>();
-  /** Only variables with refs have a cell. */
-  private readonly cells = new Map<number, RefCell>();
   private nextKey = 0;
   private count = 0;
   /** Where the last batch was staged: its items hold each applied value and version until memory next grows. */
@@ -160,14 +166,15 @@ export class NumericTable implements Storage<NumericCode> {
 
   subscriptions(code: NumericCode): Subscription[] | undefined {
     // The flag first: an unwatched variable costs no Map lookup.
-    return this.watched[code >>> 1] === 0 ? undefined : this.watchers.get(code >>> 1);
+    return ((this.flags[code >>> 1] as number) & WATCHED) === 0 ? undefined : this.watchers.get(code >>> 1);
   }
 
   setSubscriptions(code: NumericCode, list: Subscription[] | undefined): void {
     const handle = code >>> 1;
     if (list === undefined) this.watchers.delete(handle);
     else this.watchers.set(handle, list);
-    this.watched[handle] = list === undefined ? 0 : 1;
+    const flags = this.flags[handle] as number;
+    this.flags[handle] = list === undefined ? flags & ~WATCHED : flags | WATCHED;
   }
 
   /** Checks a write in wasm without changing anything; returns the value as it would be stored. */
@@ -183,7 +190,13 @@ export class NumericTable implements Storage<NumericCode> {
     // Staging checked this exact write; a failure here is a bug, not bad input.
     if (status !== this.statusOk)
       throw new Error(`localstate-wasm: staged write to ${quote(this.name(code))} failed with status ${status}`);
-    this.values[code >>> 1] = staged;
+    this.store(code >>> 1, staged);
+  }
+
+  /** Records a committed value: the mirror, and the refs' cell when the variable has refs. */
+  store(handle: number, value: VariableValue): void {
+    this.values[handle] = value;
+    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
   }
 
   /** Adds a variable; returns its code. May grow memory (the views are refreshed). */
@@ -230,11 +243,12 @@ export class NumericTable implements Storage<NumericCode> {
     this.metadataByHandle.delete(handle);
     this.setSubscriptions(code, undefined);
     this.count--;
-    const cell = this.cells.get(handle);
+    const cell = this.cells[handle];
     if (cell !== undefined) {
       cell.live = false;
-      this.cells.delete(handle);
+      this.cells[handle] = undefined;
     }
+    this.flags[handle] = 0;
   }
 
   // ─── the rest of the table ───────────────────────────────────────────────
@@ -242,8 +256,11 @@ export class NumericTable implements Storage<NumericCode> {
   /** The cell refs to `code` share. */
   cellOfRef(code: NumericCode): RefCell {
     const handle = code >>> 1;
-    let cell = this.cells.get(handle);
-    if (cell === undefined) this.cells.set(handle, (cell = new RefCell()));
+    let cell = this.cells[handle];
+    if (cell === undefined) {
+      this.cells[handle] = cell = new RefCell(this.values[handle] as VariableValue);
+      this.flags[handle] = (this.flags[handle] as number) | HAS_REFS;
+    }
     return cell;
   }
 
@@ -342,13 +359,13 @@ export class NumericTable implements Storage<NumericCode> {
   clear(): void {
     this.serials.fill(0);
     this.orders.fill(0);
-    this.watched.fill(0);
+    this.flags.fill(0);
     this.watchers.clear();
     this.metadataByHandle.clear();
     this.names = [];
     this.values.length = 0;
-    for (const cell of this.cells.values()) cell.live = false;
-    this.cells.clear();
+    for (const cell of this.cells) if (cell !== undefined) cell.live = false;
+    this.cells = [];
   }
 
   private growSideTables(needed: number): void {
@@ -357,7 +374,7 @@ export class NumericTable implements Storage<NumericCode> {
     this.serials = grown(this.serials, size);
     this.orders = grown(this.orders, size);
     this.created = grown(this.created, size);
-    this.watched = grown(this.watched, size);
+    this.flags = grown(this.flags, size);
     this.tags = grown(this.tags, size);
   }
 }

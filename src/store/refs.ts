@@ -13,7 +13,7 @@ import { coarseNow } from '../clock.js';
 import type { StateError } from '../errors.js';
 import { idOf } from '../ids.js';
 import type { VariableRef } from '../provider.js';
-import type { NumericTable, RefCell } from '../storage/numeric-table.js';
+import { type NumericTable, type RefCell, WATCHED } from '../storage/numeric-table.js';
 import type { NumericCode } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
 import type { VariableType, VariableValue } from '../types/index.js';
@@ -63,14 +63,20 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
   }
 
   get(): T {
-    if (!this.cell.live) throw this.stale();
+    const cell = this.cell;
+    if (!cell.live) throw this.stale();
     this.host.totalOperations++;
-    return this.values[this.handle] as T;
+    return cell.value as T;
   }
 
   set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
     if (!this.cell.live) throw this.stale();
-    if (typeof value !== 'number' || metadata !== undefined || this.host.recording || this.table.watched[this.handle] !== 0) {
+    if (
+      typeof value !== 'number' ||
+      metadata !== undefined ||
+      this.host.recording ||
+      ((this.table.flags[this.handle] as number) & WATCHED) !== 0
+    ) {
       this.host.writeNumeric(this.code, value, metadata);
       return;
     }
@@ -88,6 +94,7 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     f64[at + core.versionOffset] = version + 1;
     f64[at + core.updatedAtOffset] = coarseNow();
     this.values[this.handle] = stored;
+    this.cell.value = stored;
     const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;

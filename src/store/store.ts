@@ -15,7 +15,7 @@ import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from '../provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
 import { versionLimit } from '../storage/limits.js';
-import type { NumericTable } from '../storage/numeric-table.js';
+import { type NumericTable, WATCHED } from '../storage/numeric-table.js';
 import { records, storedValue } from '../storage/records.js';
 import type { NewVariable, NumericCode, Storage, Target } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
@@ -217,7 +217,7 @@ export abstract class Store implements StateProvider<'sync'> {
     if (numeric > 0) {
       const numericTable = table as NumericTable;
       for (const target of targets) {
-        if (typeof target === 'number' && numericTable.watched[target >>> 1] !== 0 && !before?.has(target)) {
+        if (typeof target === 'number' && ((numericTable.flags[target >>> 1] as number) & WATCHED) !== 0 && !before?.has(target)) {
           (before ??= new Map()).set(target, numericTable.value(target));
         }
       }
@@ -244,7 +244,7 @@ export abstract class Store implements StateProvider<'sync'> {
       if (typeof target === 'number') {
         const numericTable = table as NumericTable;
         const newValue = stored[position] as VariableValue;
-        numericTable.values[target >>> 1] = newValue;
+        numericTable.store(target >>> 1, newValue);
         if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
         if (before?.has(target)) {
           (changes ??= []).push(this.watching.change(target, before.get(target), newValue, numericTable.appliedVersion(slot), 'set'));
@@ -409,13 +409,15 @@ export abstract class Store implements StateProvider<'sync'> {
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
     const cell = typeof value === 'number' ? value : table.cellOf(code, value);
     const handle = code >>> 1;
-    // The one thing watching costs an unwatched write: this flag load.
-    const watched = table.watched[handle] !== 0;
+    // The one thing watching and refs cost a write to a variable that has neither: this flag load.
+    const flags = table.flags[handle] as number;
+    const watched = (flags & WATCHED) !== 0;
     const oldValue = watched ? table.values[handle] : undefined;
     const status = table.setAt(handle, cell, coarseNow());
     if (status !== table.statusOk) throw table.rejection(code, status, value);
     const stored = table.storedOf(code, cell);
-    table.values[handle] = stored;
+    if (flags === 0) table.values[handle] = stored;
+    else table.store(handle, stored);
     if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
