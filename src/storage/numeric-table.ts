@@ -4,11 +4,13 @@
 // what keeps a wasm-held variable small (see the memory benchmark).
 //
 // The wasm table is the authority: every write by name or in a batch is
-// validated there (type, min/max, version limit), versioned and stamped.
-// `values` mirrors the last value of each handle as a tagged JavaScript value,
-// written after each successful write, so a read is one array load and hands
-// out a number (or boolean) that is already boxed: reading a double out of a
-// Float64Array would allocate a fresh HeapNumber wherever the value escapes.
+// validated there (type, min/max, version limit), versioned and stamped, and
+// the value lives in its entry. `values` caches each handle's value as a tagged
+// JavaScript value, so a read is one array load and hands out a number (or
+// boolean) that is already boxed: reading a double out of a Float64Array would
+// allocate a fresh HeapNumber wherever the value escapes. A write only clears
+// the cached value (undefined, never a value), so a write allocates nothing;
+// the first read after it boxes the value once from the entry and caches it.
 //
 // A variable's *code* is `handle << 1 | isBoolean`: one small integer that
 // says where the value is and how to hand it out.
@@ -33,7 +35,8 @@ const OPEN: Bounds = Object.freeze({ min: Number.NEGATIVE_INFINITY, max: Number.
  */
 export class RefCell {
   live = true;
-  constructor(public value: VariableValue) {}
+  /** The cached value, or undefined after a write (until the next read boxes it again). */
+  value: VariableValue | undefined = undefined;
 }
 
 /** Bits of `flags[handle]`: the one byte an unwatched, unreferenced write checks. */
@@ -43,8 +46,8 @@ export const HAS_REFS = 2;
 /** @internal */
 export class NumericTable implements Storage<NumericCode> {
   readonly core: Core;
-  /** The last value of each live handle, as handed out (see the file comment). */
-  readonly values: VariableValue[] = [];
+  /** Each live handle's value as handed out, or undefined while a write has left it to box (see the file comment). */
+  readonly values: Array<VariableValue | undefined> = [];
   /** Handle → serial (the `<n>` of its id); 0 for a free handle. */
   private serials = new Float64Array(INITIAL_SIDE_CAPACITY);
   /** Handle → registration order, unique per insertion and never reused; 0 for a free handle. */
@@ -98,7 +101,24 @@ export class NumericTable implements Storage<NumericCode> {
   // ─── Storage ─────────────────────────────────────────────────────────────
 
   value(code: NumericCode): VariableValue {
-    return this.values[code >>> 1] as VariableValue;
+    const value = this.values[code >>> 1];
+    return value !== undefined ? value : this.box(code);
+  }
+
+  /** Boxes a handle's value from its entry, once after each write, and caches it for the reads that follow. */
+  box(code: NumericCode): VariableValue {
+    const core = this.core;
+    const handle = code >>> 1;
+    const value = this.storedOf(code, core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] as number);
+    this.values[handle] = value;
+    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
+    return value;
+  }
+
+  /** After a committed write: the cached value is stale (the next read boxes the new one). */
+  written(handle: number): void {
+    this.values[handle] = undefined;
+    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = undefined;
   }
 
   version(code: NumericCode): number {
@@ -190,13 +210,7 @@ export class NumericTable implements Storage<NumericCode> {
     // Staging checked this exact write; a failure here is a bug, not bad input.
     if (status !== this.statusOk)
       throw new Error(`localstate-wasm: staged write to ${quote(this.name(code))} failed with status ${status}`);
-    this.store(code >>> 1, staged);
-  }
-
-  /** Records a committed value: the mirror, and the refs' cell when the variable has refs. */
-  store(handle: number, value: VariableValue): void {
-    this.values[handle] = value;
-    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
+    this.written(code >>> 1);
   }
 
   /** Adds a variable; returns its code. May grow memory (the views are refreshed). */
@@ -227,7 +241,7 @@ export class NumericTable implements Storage<NumericCode> {
     this.names[handle] = item.name;
     this.count++;
     const code = (handle << 1) | (item.spec.type === 'boolean' ? 1 : 0);
-    this.values[handle] = this.storedOf(code, cell);
+    this.values[handle] = undefined;
     this.setMetadata(code, item.metadata);
     return code;
   }
@@ -239,13 +253,15 @@ export class NumericTable implements Storage<NumericCode> {
     this.names[handle] = undefined;
     this.serials[handle] = 0;
     this.orders[handle] = 0;
-    this.values[handle] = 0;
+    this.values[handle] = undefined;
     this.metadataByHandle.delete(handle);
     this.setSubscriptions(code, undefined);
     this.count--;
     const cell = this.cells[handle];
     if (cell !== undefined) {
+      // Refs read the value first: clearing it sends them to the liveness check.
       cell.live = false;
+      cell.value = undefined;
       this.cells[handle] = undefined;
     }
     this.flags[handle] = 0;
@@ -258,7 +274,8 @@ export class NumericTable implements Storage<NumericCode> {
     const handle = code >>> 1;
     let cell = this.cells[handle];
     if (cell === undefined) {
-      this.cells[handle] = cell = new RefCell(this.values[handle] as VariableValue);
+      this.cells[handle] = cell = new RefCell();
+      cell.value = this.values[handle];
       this.flags[handle] = (this.flags[handle] as number) | HAS_REFS;
     }
     return cell;
@@ -364,7 +381,11 @@ export class NumericTable implements Storage<NumericCode> {
     this.metadataByHandle.clear();
     this.names = [];
     this.values.length = 0;
-    for (const cell of this.cells) if (cell !== undefined) cell.live = false;
+    for (const cell of this.cells) {
+      if (cell === undefined) continue;
+      cell.live = false;
+      cell.value = undefined;
+    }
     this.cells = [];
   }
 

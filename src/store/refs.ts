@@ -37,10 +37,14 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
   readonly name: string;
   readonly type: VariableType;
   protected readonly handle: number;
-  protected readonly values: VariableValue[];
+  protected readonly values: Array<VariableValue | undefined>;
   protected readonly core: Core;
-  /** handle × stride: the entry's first f64 relative to the entries base. */
-  protected readonly entry: number;
+  /** Offsets of the entry's fields from the entries base, in f64 slots (the layout read from the module). */
+  protected readonly valueAt: number;
+  protected readonly minAt: number;
+  protected readonly maxAt: number;
+  protected readonly versionAt: number;
+  protected readonly updatedAt: number;
 
   constructor(
     protected readonly host: RefHost,
@@ -53,8 +57,14 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     this.type = table.typeOf(code);
     this.handle = code >>> 1;
     this.values = table.values;
-    this.core = table.core;
-    this.entry = this.handle * table.core.stride;
+    const core = table.core;
+    this.core = core;
+    const entry = this.handle * core.stride;
+    this.valueAt = entry + core.valueOffset;
+    this.minAt = entry + core.minOffset;
+    this.maxAt = entry + core.maxOffset;
+    this.versionAt = entry + core.versionOffset;
+    this.updatedAt = entry + core.updatedAtOffset;
   }
 
   get version(): number {
@@ -63,72 +73,86 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
   }
 
   get(): T {
-    const cell = this.cell;
-    if (!cell.live) throw this.stale();
+    // The hot read: the shared cell's cached value (undefined after a write, or once the variable is gone).
+    const value = this.cell.value;
+    if (value === undefined) return this.load();
     this.host.totalOperations++;
-    return cell.value as T;
+    return value as T;
   }
 
-  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    if (!this.cell.live) throw this.stale();
-    if (
-      typeof value !== 'number' ||
-      metadata !== undefined ||
-      this.host.recording ||
-      ((this.table.flags[this.handle] as number) & WATCHED) !== 0
-    ) {
-      this.host.writeNumeric(this.code, value, metadata);
-      return;
-    }
+  abstract set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void;
+
+  /**
+   * The fast write, once the type's own rule has accepted `stored` (the f64 the entry holds): straight
+   * into the entry when nothing else must see it. Returns false when the store's path must take it.
+   */
+  protected commit(stored: number): boolean {
     const core = this.core;
     const f64 = core.f64;
-    const at = core.entriesBase64 + this.entry;
-    const version = f64[at + core.versionOffset] as number;
-    const stored = this.accept(value, f64, at);
-    if (stored === undefined || version >= MAX_VERSION) {
-      // Refused: the store's path reports it exactly as a write by name would.
-      this.host.writeNumeric(this.code, value, metadata);
-      return;
+    const base = core.entriesBase64;
+    const version = f64[base + this.versionAt] as number;
+    if (!this.cell.live || version >= MAX_VERSION || this.host.recording || ((this.table.flags[this.handle] as number) & WATCHED) !== 0) {
+      return false;
     }
-    f64[at + core.valueOffset] = typeof stored === 'boolean' ? (stored ? 1 : 0) : stored;
-    f64[at + core.versionOffset] = version + 1;
-    f64[at + core.updatedAtOffset] = coarseNow();
-    this.values[this.handle] = stored;
-    this.cell.value = stored;
+    f64[base + this.valueAt] = stored;
+    f64[base + this.versionAt] = version + 1;
+    f64[base + this.updatedAt] = coarseNow();
+    // Nothing is boxed on a write: the next read boxes the value once.
+    this.values[this.handle] = undefined;
+    this.cell.value = undefined;
     const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;
+    return true;
   }
 
-  /** The value as stored and handed out (-0 kept by floats only) if the table's rules accept `value`, else undefined. */
-  protected abstract accept(value: number, f64: Float64Array, at: number): T | undefined;
+  /** Everything the fast write does not take: other inputs, metadata, watchers, refusals (reported as by name). */
+  protected slowSet(value: unknown, metadata: Readonly<Record<string, unknown>> | undefined): void {
+    if (!this.cell.live) throw this.stale();
+    this.host.writeNumeric(this.code, value, metadata);
+  }
+
+  /** After a write the value is boxed once from the entry (and cached); a gone variable throws. */
+  private load(): T {
+    if (!this.cell.live) throw this.stale();
+    this.host.totalOperations++;
+    return this.table.box(this.code) as T;
+  }
 
   protected stale(): StateError {
     return this.host.staleRef(this.name, this.id);
   }
+
+  /** Whether a finite `value` lies within the entry's bounds. */
+  protected inBounds(value: number): boolean {
+    const f64 = this.core.f64;
+    const base = this.core.entriesBase64;
+    return value >= (f64[base + this.minAt] as number) && value <= (f64[base + this.maxAt] as number);
+  }
 }
 
 class FloatRef extends NumericRef<number> {
-  protected accept(value: number, f64: Float64Array, at: number): number | undefined {
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
     // min/max apply to finite values only: NaN and ±Infinity bypass them (value - value is NaN for those).
-    if ((value < (f64[at + this.core.minOffset] as number) || value > (f64[at + this.core.maxOffset] as number)) && value - value === 0) {
-      return undefined;
-    }
-    return value;
+    if (typeof value === 'number' && metadata === undefined && (value - value !== 0 || this.inBounds(value)) && this.commit(value)) return;
+    this.slowSet(value, metadata);
   }
 }
 
 class IntegerRef extends NumericRef<number> {
-  protected accept(value: number, f64: Float64Array, at: number): number | undefined {
-    if (!Number.isSafeInteger(value)) return undefined;
-    if (value < (f64[at + this.core.minOffset] as number) || value > (f64[at + this.core.maxOffset] as number)) return undefined;
-    return value === 0 ? 0 : value;
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
+    // A safe integer within bounds; an integer has no -0.
+    if (Number.isSafeInteger(value) && metadata === undefined && this.inBounds(value as number) && this.commit((value as number) + 0))
+      return;
+    this.slowSet(value, metadata);
   }
 }
 
 class BooleanRef extends NumericRef<boolean> {
-  protected accept(value: number): boolean | undefined {
-    return value === 1 ? true : value === 0 ? false : undefined;
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
+    // 1 and 0 (and -0) as numbers; true, false and the strings go the store's way.
+    if ((value === 1 || value === 0) && metadata === undefined && this.commit(value === 1 ? 1 : 0)) return;
+    this.slowSet(value, metadata);
   }
 }
 

@@ -112,7 +112,7 @@ export abstract class Store implements StateProvider<'sync'> {
     const target = this.registry.index.get(identifier);
     if (target !== undefined && !mayBeId(identifier)) {
       this.totalOperations++;
-      return typeof target === 'number' ? ((this.table as NumericTable).values[target >>> 1] as VariableValue) : target.value;
+      return typeof target === 'number' ? (this.table as NumericTable).value(target) : target.value;
     }
     const resolved = this.resolve(identifier);
     this.totalOperations++;
@@ -132,7 +132,7 @@ export abstract class Store implements StateProvider<'sync'> {
     if (!Array.isArray(identifiers)) throw invalidArgument('getVariables: identifiers must be an array of strings');
     const result: Record<string, VariableValue> = {};
     const index = this.registry.index;
-    const values = this.table?.values;
+    const table = this.table;
     for (const identifier of identifiers) {
       let target = index.get(identifier);
       if (target === undefined || mayBeId(identifier)) {
@@ -140,7 +140,7 @@ export abstract class Store implements StateProvider<'sync'> {
         target = this.registry.resolve(identifier);
         if (target === undefined) continue; // missing identifiers are left out
       }
-      setOwn(result, identifier, typeof target === 'number' ? ((values as VariableValue[])[target >>> 1] as VariableValue) : target.value);
+      setOwn(result, identifier, typeof target === 'number' ? (table as NumericTable).value(target) : target.value);
     }
     this.totalOperations += identifiers.length;
     return result;
@@ -178,8 +178,8 @@ export abstract class Store implements StateProvider<'sync'> {
           const cell = numericTable.cellOf(target, value);
           if (numeric === 0) numericTable.beginBatch(count - position);
           numericTable.stageItem(numeric++, target, cell);
-          // What wasm will store (the differential tests hold the two equal), so the mirror needs no read-back.
-          stored[position] = numericTable.storedOf(target, cell);
+          // A watcher's event carries the new value; wasm will store exactly this (the differential tests hold the two equal).
+          if (((numericTable.flags[target >>> 1] as number) & WATCHED) !== 0) stored[position] = numericTable.storedOf(target, cell);
         } else {
           stored[position] = storedValue(target, value);
           if (target.version >= nearLimit) {
@@ -243,10 +243,10 @@ export abstract class Store implements StateProvider<'sync'> {
       const target = targets[position] as Target;
       if (typeof target === 'number') {
         const numericTable = table as NumericTable;
-        const newValue = stored[position] as VariableValue;
-        numericTable.store(target >>> 1, newValue);
+        numericTable.written(target >>> 1);
         if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
         if (before?.has(target)) {
+          const newValue = stored[position] as VariableValue;
           (changes ??= []).push(this.watching.change(target, before.get(target), newValue, numericTable.appliedVersion(slot), 'set'));
           before.set(target, newValue);
         }
@@ -412,16 +412,15 @@ export abstract class Store implements StateProvider<'sync'> {
     // The one thing watching and refs cost a write to a variable that has neither: this flag load.
     const flags = table.flags[handle] as number;
     const watched = (flags & WATCHED) !== 0;
-    const oldValue = watched ? table.values[handle] : undefined;
+    const oldValue = watched ? table.value(code) : undefined;
     const status = table.setAt(handle, cell, coarseNow());
     if (status !== table.statusOk) throw table.rejection(code, status, value);
-    const stored = table.storedOf(code, cell);
-    if (flags === 0) table.values[handle] = stored;
-    else table.store(handle, stored);
+    if (flags === 0) table.values[handle] = undefined;
+    else table.written(handle);
     if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
-    if (watched) this.watching.dispatcher.deliver([this.watching.change(code, oldValue, stored, table.version(code), 'set')]);
+    if (watched) this.watching.dispatcher.deliver([this.watching.change(code, oldValue, table.value(code), table.version(code), 'set')]);
   }
 
   /** @internal The error for a ref whose variable is gone. */
