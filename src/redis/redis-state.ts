@@ -11,25 +11,17 @@
 // feed's delay, and `sync()` waits for every write committed before it.
 
 import { randomUUID } from 'node:crypto';
+import { checkRegistration, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
 import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
 import { idOf, MAX_SERIAL } from '../ids.js';
-import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
-import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema, versionGuards, type WriteOptions } from '../options.js';
+import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
+import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo } from '../provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
-import { versionLimit } from '../storage/limits.js';
 import { BatchErrors, readUpdates } from '../store/batch.js';
 import { Watching } from '../store/watching.js';
-import {
-  coerce,
-  constraintViolation,
-  invalidValue,
-  parseConstraints,
-  specOf,
-  type VariableType,
-  type VariableValue,
-} from '../types/index.js';
+import type { VariableType, VariableValue } from '../types/index.js';
 import {
   type Change,
   Dispatcher,
@@ -136,17 +128,7 @@ export class RedisState implements StateProvider<'async'> {
 
   async registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): Promise<string> {
     this.assertOpen();
-    if (typeof name !== 'string' || name.length === 0) {
-      throw invalidArgument(`registerVariable: name must be a non-empty string, got ${describeValue(name)}`, { rule: 'name' });
-    }
-    const spec = specOf(type, name);
-    const parsedOptions = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
-    const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
-    const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
-    const value = coerce(spec, initialValue);
-    if (value === undefined) throw invalidValue(name, spec, initialValue);
-    const violation = spec.violation(value, rules);
-    if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
+    const { spec, constraints, rules, metadata, value } = checkRegistration(name, type, initialValue, options);
     const reply = (await this.run(REGISTER, [
       encodeKey(name),
       encodeDescriptor(name, spec, constraints),
@@ -824,16 +806,6 @@ export class RedisState implements StateProvider<'async'> {
       watcher.endedByDelete = byDelete;
     }
   }
-}
-
-/** A write checked against the variable's type, constraints and (as far as this client knows) the version limit. */
-function checkWrite(entry: Entry, value: unknown): VariableValue {
-  const stored = coerce(entry.spec, value);
-  if (stored === undefined) throw invalidValue(entry.name, entry.spec, value);
-  const violation = entry.spec.violation(stored, entry.rules);
-  if (violation !== undefined) throw constraintViolation(entry.name, violation, value);
-  if (entry.version >= Number.MAX_SAFE_INTEGER) throw versionLimit(entry.name, value);
-  return stored;
 }
 
 function infoOf(entry: Entry): VariableInfo {

@@ -15,6 +15,7 @@
 // A variable's *code* is `handle << 1 | isBoolean`: one small integer that
 // says where the value is and how to hand it out.
 
+import { versionLimit } from '../checks.js';
 import { closedError, invalidArgument, quote, StateError } from '../errors.js';
 import { idOf } from '../ids.js';
 import { EMPTY_METADATA, type Metadata } from '../metadata.js';
@@ -22,7 +23,6 @@ import { coerce, constraintViolation, invalidValue, type TypeSpec, type Variable
 import { type Bounds, booleanSpec, floatSpec, integerSpec, toCell } from '../types/numeric.js';
 import type { Core, CoreExports } from '../wasm.js';
 import type { Subscription } from '../watch.js';
-import { versionLimit } from './limits.js';
 import type { NewVariable, NumericCode, Storage } from './storage.js';
 
 const INITIAL_SIDE_CAPACITY = 16;

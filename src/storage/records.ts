@@ -2,12 +2,10 @@
 // src/types/ on every write. Every variable of a JsLocalState lives here, and
 // the string, choice, module, embedding and tensor variables of a LocalState.
 
+import { checkWrite } from '../checks.js';
 import { idOf } from '../ids.js';
 import type { Metadata } from '../metadata.js';
-import { constraintViolation, invalidValue } from '../types/index.js';
-import { coerce, type VariableValue } from '../types/spec.js';
 import type { Subscription } from '../watch.js';
-import { versionLimit } from './limits.js';
 import type { NewVariable, Storage } from './storage.js';
 import { Variable } from './variable.js';
 
@@ -29,7 +27,7 @@ export const records: Storage<Variable> = {
   setSubscriptions: (v, list: Subscription[] | undefined) => {
     v.subscriptions = list;
   },
-  stage: (v, value) => storedValue(v, value),
+  stage: (v, value) => checkWrite(v, value),
   apply: (v, staged, now) => {
     v.value = staged;
     v.version++;
@@ -43,13 +41,3 @@ export const records: Storage<Variable> = {
     v.live = false;
   },
 };
-
-/** The stored form of a record's value, checked against type, constraints and the version limit. */
-export function storedValue(variable: Variable, value: unknown): VariableValue {
-  const stored = coerce(variable.spec, value);
-  if (stored === undefined) throw invalidValue(variable.name, variable.spec, value);
-  const violation = variable.spec.violation(stored, variable.rules);
-  if (violation !== undefined) throw constraintViolation(variable.name, violation, value);
-  if (variable.version >= Number.MAX_SAFE_INTEGER) throw versionLimit(variable.name, value);
-  return stored;
-}

@@ -7,27 +7,19 @@
 // two kinds directly; everything else goes through the Storage interface.
 
 import { randomUUID } from 'node:crypto';
+import { checkRegistration, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
 import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
 import { idOf } from '../ids.js';
-import { copyMetadata, initialMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
-import { type BatchOptions, expectedVersion, parseOptions, registerOptionsSchema, versionGuards, type WriteOptions } from '../options.js';
+import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
+import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from '../provider.js';
 import { buildSnapshot, type ExportItem, parseSnapshot, type StateSnapshot } from '../snapshot.js';
-import { versionLimit } from '../storage/limits.js';
 import { type NumericTable, WATCHED } from '../storage/numeric-table.js';
-import { records, storedValue } from '../storage/records.js';
+import { records } from '../storage/records.js';
 import type { NewVariable, NumericCode, Storage, Target } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
-import {
-  coerce,
-  constraintViolation,
-  invalidValue,
-  parseConstraints,
-  specOf,
-  type VariableType,
-  type VariableValue,
-} from '../types/index.js';
+import type { VariableType, VariableValue } from '../types/index.js';
 import type { Change, Watch, WatchEvent, WatcherInfo, WatchOptions } from '../watch.js';
 import { BatchErrors, readUpdates } from './batch.js';
 import { numericRef, RecordRef } from './refs.js';
@@ -79,20 +71,10 @@ export abstract class Store implements StateProvider<'sync'> {
 
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
     this.assertOpen();
-    if (typeof name !== 'string' || name.length === 0) {
-      throw invalidArgument(`registerVariable: name must be a non-empty string, got ${describeValue(name)}`, { rule: 'name' });
-    }
-    const spec = specOf(type, name);
-    const parsedOptions = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
+    const { spec, constraints, rules, metadata, value } = checkRegistration(name, type, initialValue, options);
     if (this.registry.nameTaken(name)) {
       throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
     }
-    const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
-    const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
-    const value = coerce(spec, initialValue);
-    if (value === undefined) throw invalidValue(name, spec, initialValue);
-    const violation = spec.violation(value, rules);
-    if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
     const now = coarseNow();
     const [serialBefore, orderBefore] = this.registry.mark();
     const serial = this.registry.takeSerial(name);
@@ -181,7 +163,7 @@ export abstract class Store implements StateProvider<'sync'> {
           // A watcher's event carries the new value; wasm will store exactly this (the differential tests hold the two equal).
           if (((numericTable.flags[target >>> 1] as number) & WATCHED) !== 0) stored[position] = numericTable.storedOf(target, cell);
         } else {
-          stored[position] = storedValue(target, value);
+          stored[position] = checkWrite(target, value);
           if (target.version >= nearLimit) {
             // As wasm does for numeric items: the value's own checks first, then this batch's earlier writes.
             writes ??= new Map();
@@ -394,7 +376,7 @@ export abstract class Store implements StateProvider<'sync'> {
   writeRecord(variable: Variable, value: unknown, metadata: unknown): void {
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(variable.name)}`);
     const oldValue = variable.value;
-    records.apply(variable, storedValue(variable, value), coarseNow());
+    records.apply(variable, checkWrite(variable, value), coarseNow());
     if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
     this.totalOperations++;
     this.totalUpdates++;
