@@ -123,9 +123,11 @@ function makeClient(options: ConnectionOptions): Client {
     ...options.socket,
   };
   if (options.rootNodes !== undefined) {
+    // RESP at the top level too: the cluster gives every node client its own RESP (default 3), over `defaults`.
     return createCluster({
       rootNodes: options.rootNodes.map((url) => ({ url, socket })),
       defaults: { ...common, socket },
+      RESP: common.RESP,
     }) as unknown as Client;
   }
   return createClient({ url: options.url, ...common, socket }) as unknown as Client;
