@@ -100,6 +100,16 @@ export class RedisServer {
     await waitForPing(this.port, 10_000);
   }
 
+  /** SIGSTOP: the server keeps its connections open and answers nothing, as a hung server would. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: the paused server answers what it was sent meanwhile, and goes on. */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** SIGKILL: no shutdown, no final AOF rewrite. */
   async kill(): Promise<void> {
     const child = this.process;
