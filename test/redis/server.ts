@@ -21,11 +21,14 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Why the Redis tests cannot run here, or undefined when they can. */
+/** Why the Redis tests cannot run here, or undefined when they can (redis-cli too: the cluster and the checks use it). */
 export const redisMissing: string | undefined = (() => {
-  const probe = spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' });
-  if (probe.error === undefined && probe.status === 0) return undefined;
-  const why = `redis-server not found (install Debian's redis-server: apt-get install -y redis-server)`;
+  const absent = [REDIS_SERVER, REDIS_CLI].filter((command) => {
+    const probe = spawnSync(command, ['--version'], { encoding: 'utf8' });
+    return probe.error !== undefined || probe.status !== 0;
+  });
+  if (absent.length === 0) return undefined;
+  const why = `${absent.join(' and ')} not found (install Debian's redis-server: apt-get install -y redis-server)`;
   if (process.env.CI) throw new Error(`CI must run the Redis tests, but ${why}`);
   return why;
 })();
