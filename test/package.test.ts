@@ -1,33 +1,49 @@
 // What ships: `npm pack` must hold everything an importer needs, and a
-// separate project must be able to install the tarball and use the API.
+// separate project must be able to install the tarball and use the API, from
+// ES modules and from CommonJS. The Redis entry needs `redis`, an optional
+// peer: the main entry must work without it and never load it.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer, redisMissing } from './redis/server.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'localstate-pack-'));
+const app = join(work, 'app');
+let files: string[] = [];
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-it('packs the built JS, types and release wasm, and a fresh project can import and use it', () => {
+// One tarball, installed once into a fresh project that has no `redis`; the tests below run in order.
+beforeAll(() => {
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' }),
   ) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  const files = packed[0]?.files.map((f) => f.path) ?? [];
-  for (const required of ['dist/index.js', 'dist/index.d.ts', 'dist/core.wasm', 'dist/local-state.js', 'package.json', 'README.md']) {
-    expect(files).toContain(required);
-  }
-  expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.wat'))).toBe(false);
-
-  const app = join(work, 'app');
+  files = packed[0]?.files.map((f) => f.path) ?? [];
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed[0]?.filename ?? '')], {
     cwd: app,
     stdio: 'pipe',
   });
+}, 120_000);
+
+it('packs the built JS, types and release wasm, and a fresh project can import and use it', () => {
+  for (const required of [
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/core.wasm',
+    'dist/local-state.js',
+    'dist/redis/index.js',
+    'dist/redis/index.d.ts',
+    'package.json',
+    'README.md',
+  ]) {
+    expect(files).toContain(required);
+  }
+  expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/') || f.endsWith('.wat'))).toBe(false);
   writeFileSync(
     join(app, 'main.js'),
     `import { LocalState, StateError } from 'localstate-wasm';
@@ -79,3 +95,83 @@ export { any, ref, seen, StateError, wasm };
   expect(typecheck.stdout + typecheck.stderr).toBe('');
   expect(typecheck.status).toBe(0);
 });
+
+it('from CommonJS, require() loads the main entry without redis installed; the Redis entry then names what it misses', () => {
+  writeFileSync(
+    join(app, 'main.cjs'),
+    `const { JsLocalState, LocalState, StateError } = require('localstate-wasm');
+const result = { redis: 'installed' };
+try { require.resolve('redis'); } catch { result.redis = 'absent'; }
+Promise.all([LocalState.init({ sessionId: 'cjs' }), JsLocalState.init()]).then(([state, js]) => {
+  state.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+  state.ref('temperature').set(0.9);
+  try { state.setVariable('temperature', 3); } catch (e) { result.code = e instanceof StateError ? e.code : 'wrong'; }
+  result.value = state.getVariable('temperature');
+  js.registerVariable('top_k', 'integer', 40);
+  result.js = js.getVariable('top_k');
+  try { require('localstate-wasm/redis'); result.redisEntry = 'loaded'; } catch (e) { result.redisEntry = e.code + ' ' + /'redis'/.test(e.message); }
+  console.log(JSON.stringify(result));
+});
+`,
+  );
+  const out = execFileSync('node', ['main.cjs'], { cwd: app, encoding: 'utf8' });
+  expect(JSON.parse(out)).toEqual({
+    redis: 'absent',
+    code: 'constraint_violation',
+    value: 0.9,
+    js: 40,
+    redisEntry: 'ERR_MODULE_NOT_FOUND true',
+  });
+});
+
+describe.skipIf(redisMissing !== undefined)(
+  redisMissing === undefined ? 'with redis installed' : `with redis installed: SKIPPED, ${redisMissing}`,
+  () => {
+    let server: RedisServer;
+    beforeAll(async () => {
+      server = await RedisServer.start();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it('both entries work through require() and import; the main entry never loads redis, the Redis entry does', () => {
+      // The peer, at the version this project tests against, from npm's cache where it can.
+      const version = (JSON.parse(readFileSync(join(root, 'node_modules/redis/package.json'), 'utf8')) as { version: string }).version;
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `redis@${version}`], { cwd: app, stdio: 'pipe' });
+      const use = `const url = process.argv[2];
+const state = await RedisState.init({ url, keyPrefix: 'package', sessionId: process.argv[3] });
+await state.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
+await state.setVariable('temperature', 0.9);
+let code;
+try { await state.setVariable('temperature', 3); } catch (e) { code = e instanceof StateError ? e.code : 'wrong'; }
+const value = await state.getVariable('temperature');
+await state.dropSession();
+`;
+      writeFileSync(
+        join(app, 'redis.cjs'),
+        `const isRedis = (file) => /[\\/]node_modules[\\/](redis|@redis)[\\/]/.test(file);
+const main = require('localstate-wasm');
+const afterMain = Object.keys(require.cache).filter(isRedis).length;
+const { RedisState, StateError } = require('localstate-wasm/redis');
+const afterRedis = Object.keys(require.cache).filter(isRedis).length;
+(async () => {
+${use}
+console.log(JSON.stringify({ afterMain, loaded: afterRedis > 0, sameError: StateError === main.StateError, code, value }));
+})();
+`,
+      );
+      writeFileSync(
+        join(app, 'redis.js'),
+        `import { RedisState, StateError } from 'localstate-wasm/redis';
+${use}
+console.log(JSON.stringify({ code, value }));
+`,
+      );
+      const cjs = execFileSync('node', ['redis.cjs', server.url, 'cjs'], { cwd: app, encoding: 'utf8' });
+      expect(JSON.parse(cjs)).toEqual({ afterMain: 0, loaded: true, sameError: true, code: 'constraint_violation', value: 0.9 });
+      const esm = execFileSync('node', ['redis.js', server.url, 'esm'], { cwd: app, encoding: 'utf8' });
+      expect(JSON.parse(esm)).toEqual({ code: 'constraint_violation', value: 0.9 });
+    }, 120_000);
+  },
+);

@@ -40,7 +40,13 @@ export class Connection {
     // node-redis reports connection trouble as 'error' events while it reconnects; the calls report it to users.
     client.on('error', () => {});
     const connection = new Connection(client, options.rootNodes !== undefined, options, routingKey);
-    await connection.bounded('connect', () => client.connect() as Promise<unknown>);
+    try {
+      await connection.bounded('connect', () => client.connect() as Promise<unknown>);
+    } catch (error) {
+      // Otherwise the client would go on reconnecting, and keep the process alive, after init gave up.
+      connection.destroy();
+      throw error;
+    }
     return connection;
   }
 
@@ -127,9 +133,11 @@ function makeClient(options: ConnectionOptions): Client {
     ...options.socket,
   };
   if (options.rootNodes !== undefined) {
+    // RESP at the top level too: the cluster gives every node client its own RESP (default 3), over `defaults`.
     return createCluster({
       rootNodes: options.rootNodes.map((url) => ({ url, socket })),
       defaults: { ...common, socket },
+      RESP: common.RESP,
     }) as unknown as Client;
   }
   return createClient({ url: options.url, ...common, socket }) as unknown as Client;

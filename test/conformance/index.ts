@@ -23,3 +23,4 @@ export function describeConformance(factory: ConformanceFactory): void {
 }
 
 export type { BackendOptions, ConformanceFactory, Factory, InProcessGuarantees, Ref, Store } from './backend.js';
+export { batchTests, concurrencyTests, patternTests, registrationTests, semanticsTests, snapshotTests, typeTests, watchTests };
