@@ -33,7 +33,10 @@ export interface FeedEntry {
 export interface FeedHandlers {
   /** Entries in commit order, each batch right after it was read. */
   entries(entries: readonly FeedEntry[]): void;
-  /** `lost` changes were trimmed from the stream before this client read them. */
+  /**
+   * The feed does not follow on: `lost` > 0 changes were trimmed from the stream before this client read
+   * them, or (`lost` < 0) the server's feed went back, having lost changes this client had seen.
+   */
   gap(lost: number, at: FeedEntry): void;
   /** The feed lost its connection (what it shows may be stale until it is back). */
   dropped(error: unknown): void;
@@ -97,7 +100,9 @@ export class Feed {
       const entries = parseXread(reply);
       if (entries.length === 0) continue;
       const first = entries[0] as FeedEntry;
-      if (first.seq > this.lastSeq + 1) this.handlers.gap(first.seq - this.lastSeq - 1, first);
+      // Numbers run on by one per change: a jump means changes trimmed away unread; a step back means the
+      // server lost changes it had acknowledged (a restart from an AOF that had not synced them).
+      if (first.seq !== this.lastSeq + 1) this.handlers.gap(first.seq - this.lastSeq - 1, first);
       const last = entries[entries.length - 1] as FeedEntry;
       this.lastId = last.id;
       this.lastSeq = last.seq;

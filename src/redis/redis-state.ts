@@ -100,6 +100,8 @@ export class RedisState implements StateProvider<'async'> {
     const parsed = parseRedisOptions(options);
     const sessionId = parsed.sessionId ?? `session_${randomUUID()}`;
     const keys = sessionKeys(parsed.keyPrefix, sessionId);
+    // A malformed snapshot is refused before anything reaches the server (and read once).
+    const existing = parsed.existingState === undefined ? undefined : parseSnapshot(parsed.existingState);
     const connection = await Connection.open(
       { url: parsed.url, rootNodes: parsed.cluster?.rootNodes, commandTimeoutMs: parsed.commandTimeoutMs, socket: parsed.socket },
       keys.session,
@@ -109,9 +111,9 @@ export class RedisState implements StateProvider<'async'> {
       const opened = (await connection.run(OPEN, keys.all, [String(coarseNow())])) as string[];
       const state = new RedisState(connection, parsed, sessionId, Number(opened[0]), persistent);
       await state.startFeed({ seq: Number(opened[1]), id: String(opened[2]) });
-      if (parsed.existingState !== undefined) {
+      if (existing !== undefined) {
         try {
-          await state.importState(parsed.existingState);
+          await state.importParsed(existing);
         } catch (error) {
           await state.cleanup();
           throw error;
@@ -343,7 +345,10 @@ export class RedisState implements StateProvider<'async'> {
   /** Validates the whole payload here, then adds every variable in one atomic step, or none. */
   async importState(snapshot: unknown): Promise<void> {
     this.assertOpen();
-    const { sessionId: importedFrom, variables, nextSerial } = parseSnapshot(snapshot);
+    await this.importParsed(parseSnapshot(snapshot));
+  }
+
+  private async importParsed({ sessionId: importedFrom, variables, nextSerial }: ReturnType<typeof parseSnapshot>): Promise<void> {
     const args: string[] = [];
     for (const item of variables) {
       args.push(
@@ -424,7 +429,33 @@ export class RedisState implements StateProvider<'async'> {
   async sync(): Promise<void> {
     this.assertOpen();
     const seq = Number((await this.connection.send(['HGET', this.keys.session, 'seq'])) ?? 0);
-    await this.feed?.reached(seq);
+    const feed = this.feed;
+    if (feed === undefined) return;
+    if (seq < feed.lastSeq) {
+      // The server has fewer changes than this client saw: it lost some (a restart from an unsynced AOF).
+      this.cache.clear();
+      this.resolved.clear();
+      return;
+    }
+    // Bounded like any call: a feed that cannot catch up means the server is away.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StateError('unavailable', `sync: the change feed did not reach change ${seq} within ${this.options.commandTimeoutMs} ms`, {
+              rule: 'server',
+            }),
+          ),
+        this.options.commandTimeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      await Promise.race([feed.reached(seq), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async ref<T extends VariableValue = VariableValue>(identifier: string): Promise<RedisRef<T>> {
@@ -756,29 +787,36 @@ export class RedisState implements StateProvider<'async'> {
     }
   }
 
-  /** Changes were trimmed from the stream before this client read them: every watch hears of it. */
+  /**
+   * The feed does not follow on: changes were trimmed from the stream before this client read them
+   * (`lost` > 0), or the server lost changes this client had seen (`lost` < 0). The cache goes, and every
+   * watch hears of it through its onError (with no event: the changes are not known).
+   */
   private gap(lost: number, at: FeedEntry): void {
     this.cache.clear();
     this.resolved.clear();
+    const why =
+      lost > 0
+        ? `lost ${lost} changes before this client read them (the stream is bounded to ${this.options.streamMaxLength} entries)`
+        : `went back ${-lost + 1} changes: the server lost changes it had acknowledged (a restart from an AOF that had not synced them)`;
     const error = new StateError(
       'unavailable',
-      `The change feed of session ${quote(this.sessionId)} lost ${lost} changes before this client read them (the stream is bounded to ${this.options.streamMaxLength} entries); watches may have missed events`,
-      { rule: 'streamMaxLength' },
+      `The change feed of session ${quote(this.sessionId)} ${why}; watches may have missed events`,
+      {
+        rule: lost > 0 ? 'streamMaxLength' : 'durability',
+      },
     );
-    for (const watcher of this.watchers.values()) {
-      const onError = watcher.options.onError;
-      const event: WatchEvent = {
-        id: '',
-        name: '',
-        identifier: '',
-        oldValue: undefined,
-        newValue: undefined,
-        version: at.version,
-        metadata: {},
-        kind: 'set',
-      };
-      if (onError !== undefined) onError(error, event);
-    }
+    const event: WatchEvent = {
+      id: '',
+      name: '',
+      identifier: '',
+      oldValue: undefined,
+      newValue: undefined,
+      version: at.version,
+      metadata: {},
+      kind: 'set',
+    };
+    for (const watcher of this.watchers.values()) watcher.options.onError?.(error, event);
   }
 
   private stopWatching(watcher: Watcher): void {
