@@ -28,6 +28,8 @@ export interface FeedEntry {
   /** Metadata JSON after the change (set, delete). */
   readonly metadata: string | undefined;
   readonly updatedAt: number;
+  /** How many watch deliveries led to this change (0: none): a feedback loop is stopped by it. */
+  readonly hop: number;
 }
 
 export interface FeedHandlers {
@@ -139,6 +141,7 @@ export function parseEntries(list: Reply[]): FeedEntry[] {
       version: Number(f.n ?? 0),
       metadata: f.m,
       updatedAt: Number(f.t ?? 0),
+      hop: Number(f.h ?? 0),
     });
   }
   return entries;

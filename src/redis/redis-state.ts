@@ -25,6 +25,7 @@ import type { VariableType, VariableValue } from '../types/index.js';
 import {
   type Change,
   Dispatcher,
+  MAX_DELIVERY_ROUNDS,
   type Subscription,
   type Watch,
   type WatchEvent,
@@ -83,6 +84,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly dispatcher = new Dispatcher();
   private nextWatcherId = 1;
   private feed: Feed | undefined;
+  /** While a watch callback runs: the hop of the change it is told about (a write it makes is one hop further). */
+  private delivering: number | undefined;
 
   private constructor(
     private readonly connection: Connection,
@@ -169,6 +172,7 @@ export class RedisState implements StateProvider<'async'> {
     options?: WriteOptions,
   ): Promise<void> {
     this.assertOpen();
+    const hop = this.nextHop();
     for (let attempt = 0; ; attempt++) {
       const entry = await this.current(identifier, attempt > 0);
       const ifVersion = expectedVersion(options);
@@ -194,6 +198,7 @@ export class RedisState implements StateProvider<'async'> {
         merged === undefined ? '' : String(entry.version),
         merged === undefined ? '' : encodeMetadata(merged),
         this.maxLength,
+        String(hop),
       ])) as [string, number | string, string?];
       switch (reply[0]) {
         case 'ok':
@@ -234,6 +239,7 @@ export class RedisState implements StateProvider<'async'> {
 
   async updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): Promise<void> {
     this.assertOpen();
+    const hop = this.nextHop();
     const { identifiers, values } = readUpdates(updates);
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
     const guards = options === undefined ? new Map<string, number>() : new Map(versionGuards(options));
@@ -282,6 +288,7 @@ export class RedisState implements StateProvider<'async'> {
         String(readGuards.length),
         errors.count === 0 ? '1' : '0',
         this.maxLength,
+        String(hop),
         ...args,
       ])) as Array<string | number>;
       if (reply[0] === 'ok') {
@@ -561,6 +568,11 @@ export class RedisState implements StateProvider<'async'> {
 
   // ─── internals ───────────────────────────────────────────────────────────
 
+  /** The hop a write made now carries: one past the change being delivered, when made from a watch callback. */
+  private nextHop(): number {
+    return this.delivering === undefined ? 0 : this.delivering + 1;
+  }
+
   private get maxLength(): string {
     return String(this.options.streamMaxLength);
   }
@@ -753,14 +765,20 @@ export class RedisState implements StateProvider<'async'> {
   private deliver(entries: readonly FeedEntry[], only?: ReadonlySet<Watcher>): void {
     if (this.subscriptions.size === 0) return;
     const changes: Change[] = [];
+    const hops: number[] = [];
     for (const entry of entries) {
       if ((entry.kind !== 'set' && entry.kind !== 'delete') || entry.eid === undefined) continue;
       const list = this.subscriptions.get(entry.eid);
       if (list === undefined) continue;
+      if (entry.hop > MAX_DELIVERY_ROUNDS) {
+        this.loop(entry, list);
+        continue;
+      }
       const subscriptions = only === undefined ? [...list] : list.filter((s) => only.has(s.watcher));
       const first = subscriptions[0];
       if (first === undefined) continue;
       const descriptor = this.descriptors.get(entry.eid) as Descriptor;
+      hops.push(entry.hop);
       changes.push({
         subscriptions,
         id: first.id,
@@ -776,14 +794,45 @@ export class RedisState implements StateProvider<'async'> {
         for (const subscription of subscriptions) this.forgetSubscription(subscription, true);
       }
     }
-    if (changes.length === 0) return;
-    try {
-      this.dispatcher.deliver(changes);
-    } catch (error) {
-      // Nobody awaits a delivery from the feed: a callback error with no onError surfaces as an uncaught error.
-      queueMicrotask(() => {
-        throw error;
-      });
+    // One change at a time, so that a write a callback makes knows which change (and hop) led to it.
+    changes.forEach((change, i) => {
+      this.delivering = hops[i];
+      try {
+        this.dispatcher.deliver([change]);
+      } catch (error) {
+        // Nobody awaits a delivery from the feed: a callback error with no onError surfaces as an uncaught error.
+        queueMicrotask(() => {
+          throw error;
+        });
+      } finally {
+        this.delivering = undefined;
+      }
+    });
+  }
+
+  /**
+   * A change that watch callbacks' writes caused MAX_DELIVERY_ROUNDS times over (in any client): a feedback
+   * loop. It is not delivered, which ends the loop; the watchers' onError hear of it (every write stands).
+   */
+  private loop(entry: FeedEntry, list: readonly Subscription[]): void {
+    const error = new StateError(
+      'watch_loop',
+      `Watch callbacks kept writing watched variables for ${MAX_DELIVERY_ROUNDS} rounds (across clients); stopped delivering, every write made so far stands`,
+      { rule: 'maxDeliveryRounds' },
+    );
+    const first = list[0];
+    for (const subscription of list) {
+      const event: WatchEvent = {
+        id: first?.id ?? '',
+        name: first?.name ?? '',
+        identifier: subscription.identifier,
+        oldValue: undefined,
+        newValue: undefined,
+        version: entry.version,
+        metadata: {},
+        kind: 'set',
+      };
+      subscription.watcher.options.onError?.(error, event);
     }
   }
 

@@ -85,7 +85,8 @@ return {'ok', int(serial), int(order), int(now)}
 );
 
 /**
- * ARGV: encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|'', maxlen.
+ * ARGV: encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|'', maxlen, hop.
+ * The hop is how many watch deliveries led to this write (0: none); the feed carries it to bound loops.
  * The base version is the version the client merged metadata against: if the variable moved on, the
  * client merges again. → {'ok', version, updatedAt} | {'not_found'} | {'stale', eid} | {'conflict', v} | {'moved', v} | {'limit'}
  */
@@ -108,13 +109,13 @@ local m = ARGV[6]
 if m ~= '' then redis.call('HSET', meta, e, m) else m = redis.call('HGET', meta, e) end
 redis.call('HINCRBY', session, 'ops', 1)
 redis.call('HINCRBY', session, 'updates', 1)
-append(ARGV[7], 'k', 's', 'e', e, 'o', old, 'v', ARGV[3], 'n', int(nv), 'm', m, 't', int(now))
+append(ARGV[7], 'k', 's', 'e', e, 'o', old, 'v', ARGV[3], 'n', int(nv), 'm', m, 't', int(now), 'h', ARGV[8])
 return {'ok', int(nv), int(now)}
 `,
 );
 
 /**
- * ARGV: n items, m guards, apply ('1'|'0'), maxlen, then n × (encIdentifier, expected eid, value JSON,
+ * ARGV: n items, m guards, apply ('1'|'0'), maxlen, hop, then n × (encIdentifier, expected eid, value JSON,
  * ifVersion|'', base version|'', metadata JSON|''), then m × (encIdentifier, version).
  * Checks every item and guard; applies all items in order only if all pass (and apply is '1').
  * → {'ok', version…, updatedAt} | {'fail', status…} with one status per item then per guard:
@@ -123,11 +124,12 @@ return {'ok', int(nv), int(now)}
 export const BATCH = script(
   'batch',
   `
-local n, g, apply, maxlen = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local n, g, apply, maxlen, hop = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local BASE = 5
 local statuses, eids, failed = {}, {}, false
 local pending = {}
 for i = 1, n do
-  local a = 4 + (i - 1) * 6
+  local a = BASE + (i - 1) * 6
   local e = resolve(ARGV[a + 1])
   local status = 'ok'
   if not e then status = 'not_found'
@@ -144,7 +146,7 @@ for i = 1, n do
   if status ~= 'ok' then failed = true end
 end
 for j = 1, g do
-  local a = 4 + n * 6 + (j - 1) * 2
+  local a = BASE + n * 6 + (j - 1) * 2
   local e = resolve(ARGV[a + 1])
   local status = 'ok'
   if not e then status = 'not_found'
@@ -162,7 +164,7 @@ end
 local result = {'ok'}
 local now = clock(nil)
 for i = 1, n do
-  local a = 4 + (i - 1) * 6
+  local a = BASE + (i - 1) * 6
   local e = eids[i]
   local t = now
   local last = tonumber(redis.call('HGET', ua, e) or '0')
@@ -173,7 +175,7 @@ for i = 1, n do
   redis.call('HSET', ua, e, int(t))
   local m = ARGV[a + 6]
   if m ~= '' then redis.call('HSET', meta, e, m) else m = redis.call('HGET', meta, e) end
-  append(maxlen, 'k', 's', 'e', e, 'o', old, 'v', ARGV[a + 3], 'n', int(nv), 'm', m, 't', int(t))
+  append(maxlen, 'k', 's', 'e', e, 'o', old, 'v', ARGV[a + 3], 'n', int(nv), 'm', m, 't', int(t), 'h', hop)
   result[i + 1] = int(nv)
 end
 redis.call('HINCRBY', session, 'ops', n)
