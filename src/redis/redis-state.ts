@@ -229,15 +229,13 @@ export class RedisState implements StateProvider<'async'> {
     for (const identifier of identifiers) {
       if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
     }
-    const missing = identifiers.filter((identifier) => this.cached(identifier) === undefined);
-    if (missing.length > 0) await this.fetch(missing);
+    const missing = this.options.nearCache ? identifiers.filter((identifier) => this.cached(identifier) === undefined) : identifiers;
+    const read = await this.fetch(missing);
     const result: Record<string, VariableValue> = {};
     for (const identifier of identifiers) {
-      const eid = this.resolved.get(identifier);
-      const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
+      const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
       if (entry !== undefined) setOwn(result, identifier, entry.value);
     }
-    if (!this.options.nearCache) this.cache.clear();
     this.gets += identifiers.length;
     return result;
   }
@@ -250,8 +248,11 @@ export class RedisState implements StateProvider<'async'> {
     const written = new Set(identifiers);
     const readGuards = [...guards].filter(([identifier]) => !written.has(identifier));
     for (let attempt = 0; ; attempt++) {
-      const fresh = attempt > 0;
-      if (fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)) await this.fetch(identifiers, fresh);
+      const fresh = attempt > 0 || !this.options.nearCache;
+      const read =
+        fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)
+          ? await this.fetch(identifiers, fresh)
+          : new Map<string, Entry | undefined>();
       const errors = new BatchErrors();
       const args: string[] = [];
       const entries: Array<Entry | undefined> = [];
@@ -259,7 +260,7 @@ export class RedisState implements StateProvider<'async'> {
       const merged = new Map<string, Metadata>();
       for (let position = 0; position < identifiers.length; position++) {
         const identifier = identifiers[position] as string;
-        const entry = this.cached(identifier);
+        const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
         entries.push(entry);
         let value: VariableValue = 0;
         let metadataJson = '';
@@ -572,31 +573,36 @@ export class RedisState implements StateProvider<'async'> {
       const entry = this.cached(identifier);
       if (entry !== undefined) return entry;
     }
-    await this.fetch([identifier], true);
-    const eid = this.resolved.get(identifier);
-    const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
-    if (!this.options.nearCache) {
-      this.cache.clear();
-      this.resolved.clear();
-    }
+    const entry = (await this.fetch([identifier])).get(identifier);
     if (entry === undefined) throw notFound(identifier);
     return entry;
   }
 
-  /** Reads identifiers from the server into the cache (resolution included). */
-  private async fetch(identifiers: readonly string[], fresh = true): Promise<void> {
+  /**
+   * Reads identifiers from the server (`fresh`: all of them, else those the cache lacks) and returns
+   * what it read. The cache keeps a read only if the feed will keep it current: the near cache is on,
+   * and the feed has handled nothing committed after the read (such a change was never applied to it,
+   * and the feed would not bring it again).
+   */
+  private async fetch(identifiers: readonly string[], fresh = true): Promise<Map<string, Entry | undefined>> {
+    const read = new Map<string, Entry | undefined>();
     const wanted = fresh ? identifiers : identifiers.filter((identifier) => this.cached(identifier) === undefined);
-    if (wanted.length === 0) return;
+    if (wanted.length === 0) return read;
     const reply = (await this.run(READ, wanted.map(encodeKey))) as Reply[];
+    const readSeq = Number(reply[wanted.length * 6]);
+    const keep = this.options.nearCache && this.feed !== undefined && this.feed.lastSeq <= readSeq;
     wanted.forEach((identifier, i) => {
-      const entry = this.entryFrom(reply, i);
-      this.resolved.set(identifier, entry?.eid ?? null);
+      let entry = this.entryFrom(reply, i);
       if (entry !== undefined) {
         const known = this.cache.get(entry.eid);
         // A version never goes backwards: the feed may already have applied a newer commit.
-        if (known === undefined || known.version <= entry.version) this.cache.set(entry.eid, entry);
+        if (known !== undefined && known.version >= entry.version) entry = known;
+        else if (keep) this.cache.set(entry.eid, entry);
       }
+      read.set(identifier, entry);
+      if (keep) this.resolved.set(identifier, entry?.eid ?? null);
     });
+    return read;
   }
 
   /** The entry at position `i` of a READ reply. */

@@ -250,6 +250,45 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
     });
   });
 
+  it('with nearCache: false, every read returns the latest committed value, whatever the feed has delivered', async () => {
+    const link = await relay();
+    const a = await client({ nearCache: false }, link);
+    const cached = await client({}, link);
+    const b = await client();
+    await b.registerVariable('x', 'integer', 0);
+    await b.registerVariable('y', 'integer', 0);
+    await cached.sync();
+    expect(await cached.getVariables(['x', 'y'])).toEqual({ x: 0, y: 0 });
+    // Neither client hears of commits from here on.
+    link.hold('feed');
+    const xRef = await a.ref<number>('x');
+    let next = 0;
+    const reads = async (): Promise<unknown[]> => [
+      (await a.getVariables(['x', 'y'])).x,
+      await a.getVariable('x'),
+      await xRef.get(),
+      (await a.listVariables()).find((v) => v.name === 'x')?.value,
+    ];
+    // Each of a's own kinds of write first (they must leave nothing cached), then b's write, then every read.
+    const ownWrites: Array<() => Promise<unknown>> = [
+      () => a.getVariable('x'),
+      () => a.setVariable('x', -1),
+      () => a.updateVariables({ x: -2, y: -2 }),
+      () => xRef.set(-3),
+      () => a.registerVariable(`r${next}`, 'integer', 0),
+    ];
+    for (const own of ownWrites) {
+      await own();
+      next++;
+      await b.setVariable('x', 1000 + next);
+      expect(await reads()).toEqual([1000 + next, 1000 + next, 1000 + next, 1000 + next]);
+      expect(await xRef.version).toBe((await b.listVariables()).find((v) => v.name === 'x')?.version);
+    }
+    // The same hold leaves a caching client behind: the test can tell the two apart.
+    expect(await cached.getVariable('x')).toBe(0);
+    link.release('feed');
+  });
+
   describe('repeated reads of an unchanged variable are served from memory', () => {
     it('no command reaches the server (INFO commandstats), where a client without a cache sends one per read', async () => {
       const a = await client();
@@ -326,6 +365,32 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   });
 
   describe("another client's committed write reaches a cached read", () => {
+    for (const change of ['set', 'delete'] as const) {
+      it(`even when the write (${change}) lands between the server answering a first read and the client hearing the answer`, async () => {
+        const link = await relay();
+        const a = await client({}, link);
+        const b = await client();
+        await b.registerVariable('x', 'integer', 0);
+        await a.sync();
+        // A watch shows when a's feed has handled b's commit (it reads the server, and caches nothing).
+        const events: string[] = [];
+        await a.watchVariables(['x'], (event) => events.push(event.kind));
+
+        link.hold('commands');
+        const first = track(a.getVariable('x'));
+        await vi.waitFor(() => expect(link.heldText('commands')).not.toBe(''));
+        if (change === 'set') await b.setVariable('x', 1);
+        else await b.deleteVariable('x');
+        await vi.waitFor(() => expect(events).toEqual([change]));
+        link.release('commands');
+        // The read answers what was committed when the server ran it; what it read must not be kept.
+        expect(await first.promise).toBe(0);
+        await a.sync();
+        if (change === 'set') expect(await a.getVariable('x')).toBe(1);
+        else expect(await codeOf(() => a.getVariable('x'))).toBe('not_found');
+      });
+    }
+
     it('within the invalidation delay: measured over 3000 writes (printed)', async () => {
       const reader = await client();
       const writer = await client();
