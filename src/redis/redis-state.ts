@@ -87,6 +87,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly dispatcher = new Dispatcher();
   private nextWatcherId = 1;
   private feed: Feed | undefined;
+  /** False while the feed is disconnected: nothing would keep a cached read current. */
+  private feedLive = true;
 
   private constructor(
     private readonly connection: Connection,
@@ -162,7 +164,7 @@ export class RedisState implements StateProvider<'async'> {
     const createdAt = Number(reply[3]);
     const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
     this.descriptors.set(eid, descriptor);
-    if (this.options.nearCache) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
+    if (this.caching) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
     return id;
   }
 
@@ -229,7 +231,7 @@ export class RedisState implements StateProvider<'async'> {
     for (const identifier of identifiers) {
       if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
     }
-    const missing = this.options.nearCache ? identifiers.filter((identifier) => this.cached(identifier) === undefined) : identifiers;
+    const missing = this.caching ? identifiers.filter((identifier) => this.cached(identifier) === undefined) : identifiers;
     const read = await this.fetch(missing);
     const result: Record<string, VariableValue> = {};
     for (const identifier of identifiers) {
@@ -248,7 +250,7 @@ export class RedisState implements StateProvider<'async'> {
     const written = new Set(identifiers);
     const readGuards = [...guards].filter(([identifier]) => !written.has(identifier));
     for (let attempt = 0; ; attempt++) {
-      const fresh = attempt > 0 || !this.options.nearCache;
+      const fresh = attempt > 0 || !this.caching;
       const read =
         fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)
           ? await this.fetch(identifiers, fresh)
@@ -540,6 +542,11 @@ export class RedisState implements StateProvider<'async'> {
 
   // ─── internals ───────────────────────────────────────────────────────────
 
+  /** Reads are kept only with the near cache on and the feed connected to keep them current. */
+  private get caching(): boolean {
+    return this.options.nearCache && this.feedLive;
+  }
+
   private get maxLength(): string {
     return String(this.options.streamMaxLength);
   }
@@ -569,7 +576,7 @@ export class RedisState implements StateProvider<'async'> {
   private async current(identifier: string, fresh = false): Promise<Entry> {
     this.assertOpen();
     if (typeof identifier !== 'string') throw notFound(identifier);
-    if (!fresh && this.options.nearCache) {
+    if (!fresh && this.caching) {
       const entry = this.cached(identifier);
       if (entry !== undefined) return entry;
     }
@@ -580,9 +587,9 @@ export class RedisState implements StateProvider<'async'> {
 
   /**
    * Reads identifiers from the server (`fresh`: all of them, else those the cache lacks) and returns
-   * what it read. The cache keeps a read only if the feed will keep it current: the near cache is on,
-   * and the feed has handled nothing committed after the read (such a change was never applied to it,
-   * and the feed would not bring it again).
+   * what it read. The cache keeps a read only if the feed will keep it current: caching is on, and the
+   * feed has handled nothing committed after the read (such a change was never applied to it, and the
+   * feed would not bring it again).
    */
   private async fetch(identifiers: readonly string[], fresh = true): Promise<Map<string, Entry | undefined>> {
     const read = new Map<string, Entry | undefined>();
@@ -590,7 +597,7 @@ export class RedisState implements StateProvider<'async'> {
     if (wanted.length === 0) return read;
     const reply = (await this.run(READ, wanted.map(encodeKey))) as Reply[];
     const readSeq = Number(reply[wanted.length * 6]);
-    const keep = this.options.nearCache && this.feed !== undefined && this.feed.lastSeq <= readSeq;
+    const keep = this.caching && this.feed !== undefined && this.feed.lastSeq <= readSeq;
     wanted.forEach((identifier, i) => {
       let entry = this.entryFrom(reply, i);
       if (entry !== undefined) {
@@ -678,9 +685,13 @@ export class RedisState implements StateProvider<'async'> {
         },
         gap: (lost, at) => this.gap(lost, at),
         dropped: () => {
-          // While the feed is away, what the cache holds may be stale: drop it.
+          // While the feed is away, what the cache holds may be stale: drop it, and keep no read until it is back.
+          this.feedLive = false;
           this.cache.clear();
           this.resolved.clear();
+        },
+        restored: () => {
+          this.feedLive = true;
         },
       },
       Math.min(200, this.options.commandTimeoutMs),

@@ -345,6 +345,37 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   });
 
   describe('when the connection drops, the cache is dropped', () => {
+    it('the feed connection alone: reads go to the server, and nothing is cached until the feed is back', async () => {
+      const link = await relay();
+      const a = await client({}, link);
+      const b = await client();
+      await b.registerVariable('x', 'integer', 1);
+      await a.sync();
+      expect(await a.getVariable('x')).toBe(1);
+
+      link.refuseFeeds = true;
+      link.cut('feed');
+      await b.setVariable('x', 2);
+      // Once `a` notices its feed is gone, its reads ask the server (a cache that stayed would answer 1 for ever).
+      await vi.waitFor(async () => expect(await a.getVariable('x')).toBe(2));
+      // While the feed is away, no read may be kept: nothing would tell `a` of the next write.
+      await b.setVariable('x', 3);
+      expect(await a.getVariable('x')).toBe(3);
+      await b.updateVariables({ x: 4 });
+      expect(await a.getVariables(['x'])).toEqual({ x: 4 });
+
+      // The feed comes back and catches up; reads are served from memory again.
+      link.refuseFeeds = false;
+      await b.setVariable('x', 5);
+      await vi.waitFor(async () => {
+        await a.sync();
+        expect(await a.getVariable('x')).toBe(5);
+      });
+      await admin.sendCommand(['CONFIG', 'RESETSTAT']);
+      for (let i = 0; i < 20; i++) expect(await a.getVariable('x')).toBe(5);
+      expect(requests(await commandCalls(admin))).toEqual({});
+    });
+
     it('the server: cached reads fail as unavailable, and after a restart that lost the data the old values are gone', async () => {
       const own = await RedisServer.start();
       try {
