@@ -139,12 +139,26 @@ export class RedisState implements StateProvider<'async'> {
     }
     const spec = specOf(type, name);
     const parsedOptions = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
-    const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
-    const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
-    const value = coerce(spec, initialValue);
-    if (value === undefined) throw invalidValue(name, spec, initialValue);
-    const violation = spec.violation(value, rules);
-    if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
+    const check = () => {
+      const { constraints, rules } = parseConstraints(spec, parsedOptions.constraints, name);
+      const metadata = initialMetadata(name, parsedOptions.description, parsedOptions.metadata);
+      const value = coerce(spec, initialValue);
+      if (value === undefined) throw invalidValue(name, spec, initialValue);
+      const violation = spec.violation(value, rules);
+      if (violation !== undefined) throw constraintViolation(name, violation, initialValue);
+      return { constraints, rules, metadata, value };
+    };
+    let checked: ReturnType<typeof check>;
+    try {
+      checked = check();
+    } catch (error) {
+      // A taken name is reported before what the constraints, metadata or value got wrong: ask the server.
+      if (error instanceof StateError && (await this.connection.send(['HEXISTS', `${this.keys.tag}:names`, encodeKey(name)])) === 1) {
+        throw alreadyExists(name);
+      }
+      throw error;
+    }
+    const { constraints, rules, metadata, value } = checked;
     const reply = (await this.run(REGISTER, [
       encodeKey(name),
       encodeDescriptor(name, spec, constraints),
@@ -153,8 +167,7 @@ export class RedisState implements StateProvider<'async'> {
       this.maxLength,
       String(MAX_SERIAL),
     ])) as [string, number, number, string];
-    if (reply[0] === 'exists')
-      throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
+    if (reply[0] === 'exists') throw alreadyExists(name);
     if (reply[0] === 'serials') {
       throw invalidArgument(`registerVariable: this session has used every id serial up to ${MAX_SERIAL}`, { rule: 'serial' });
     }
@@ -827,6 +840,10 @@ export class RedisState implements StateProvider<'async'> {
       watcher.endedByDelete = byDelete;
     }
   }
+}
+
+function alreadyExists(name: string): StateError {
+  return new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
 }
 
 /** A write checked against the variable's type, constraints and (as far as this client knows) the version limit. */
