@@ -296,7 +296,8 @@ export class RedisState implements StateProvider<'async'> {
         args.push(
           encodeKey(identifier),
           entry?.eid ?? '',
-          entry === undefined ? '0' : encodeValue(entry.spec, value),
+          // An item that failed its checks is never written, and its value may not even encode: '' (see BATCH).
+          entry === undefined || errors.has(position) ? '' : encodeValue(entry.spec, value),
           ifVersion === undefined ? '' : String(ifVersion),
           extra === undefined || entry === undefined ? '' : String(entry.version),
           metadataJson,

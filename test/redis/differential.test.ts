@@ -21,6 +21,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   });
 
   // Minimal sequences for the divergences the random runs found; each failed before its fix in src/redis/.
+  const MAX_SAFE = Number.MAX_SAFE_INTEGER;
   const REGRESSIONS: ReadonlyArray<readonly [string, readonly Op[]]> = [
     [
       // redis: invalid_argument (description), checked before the server was asked about the name.
@@ -28,6 +29,31 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       [
         { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
         { op: 'register', name: 'a', type: 'float', value: 0, options: { description: 5 } },
+      ],
+    ],
+    [
+      // redis: TypeError (value.map is not a function) from encoding the refused value.
+      'a batch with a value an embedding refuses is batch_failed',
+      [
+        { op: 'register', name: 'e', type: 'embedding', value: [1], options: undefined },
+        { op: 'updateVariables', form: 'object', items: [[{ by: 'name', name: 'e' }, false]], metadata: undefined },
+      ],
+    ],
+    [
+      // At version 2^53 - 2 one more write fits. redis: 2 of 2 failed, the refused first item counted as a write.
+      'near the version limit, an item refused for its value does not count as a write of its variable',
+      [
+        { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
+        { op: 'reload', mutation: { kind: 'variable', variable: 0, field: 'version', value: MAX_SAFE - 1, drop: false }, viaInit: false },
+        {
+          op: 'updateVariables',
+          form: 'object',
+          items: [
+            [{ by: 'name', name: 'a' }, 'not a number'],
+            [{ by: 'name', name: 'var_a_1' }, 1],
+          ],
+          metadata: undefined,
+        },
       ],
     ],
   ];
