@@ -491,7 +491,9 @@ export class RedisState implements StateProvider<'async'> {
   async watchVariables(identifiers: readonly string[], callback: (event: WatchEvent) => void, options: WatchOptions = {}): Promise<Watch> {
     this.assertOpen();
     Watching.validate(identifiers, callback, options);
-    const reply = (await this.run(READ, identifiers.map(encodeKey))) as Reply[];
+    // A non-string is read as '' (never a name or an id), so it is reported in its place, as invalid_argument.
+    const keys = identifiers.map((identifier) => encodeKey(typeof identifier === 'string' ? identifier : ''));
+    const reply = (await this.run(READ, keys)) as Reply[];
     const from = { seq: Number(reply[identifiers.length * 6]), id: String(reply[identifiers.length * 6 + 1]) };
     const targets: Array<[Entry, string]> = [];
     identifiers.forEach((identifier, i) => {

@@ -4,7 +4,7 @@
 // a fresh session per sequence.
 
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Op } from '../differential/ops.js';
+import type { Ident, Op } from '../differential/ops.js';
 import { runRedisSequence } from '../differential/redis-runner.js';
 import { RedisServer, redisMissing } from './server.js';
 
@@ -22,6 +22,16 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
 
   // Minimal sequences for the divergences the random runs found; each failed before its fix in src/redis/.
   const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+  const watchOf = (targets: readonly Ident[]): Op => ({
+    op: 'watch',
+    targets,
+    includeInitial: false,
+    filter: 'none',
+    action: { do: 'log' },
+    onError: 'none',
+    signal: 'none',
+    odd: 'none',
+  });
   const REGRESSIONS: ReadonlyArray<readonly [string, readonly Op[]]> = [
     [
       // redis: invalid_argument (description), checked before the server was asked about the name.
@@ -37,6 +47,17 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       [
         { op: 'register', name: 'e', type: 'embedding', value: [1], options: undefined },
         { op: 'updateVariables', form: 'object', items: [[{ by: 'name', name: 'e' }, false]], metadata: undefined },
+      ],
+    ],
+    [
+      // redis: unavailable, from node-redis refusing undefined as a script argument.
+      'a watch on a non-string identifier is invalid_argument',
+      [
+        { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
+        watchOf([
+          { by: 'raw', value: undefined },
+          { by: 'name', name: 'a' },
+        ]),
       ],
     ],
     [
