@@ -327,10 +327,13 @@ export class RedisState implements StateProvider<'async'> {
       }
       // Every failing item, whichever check found it; a version mismatch comes before the value's own checks.
       const all = new BatchErrors();
+      // A read guard's variable was not read for the batch: a conflict names it, so ask the server for its name.
+      const conflicted = readGuards.filter((_, j) => statuses[identifiers.length + j]?.startsWith('conflict:'));
+      const guarded = conflicted.length > 0 ? await this.fetch(conflicted.map(([identifier]) => identifier)) : undefined;
       statuses.forEach((status, position) => {
         const identifier =
           position < identifiers.length ? (identifiers[position] as string) : (readGuards[position - identifiers.length]?.[0] as string);
-        const entry = entries[position];
+        const entry = entries[position] ?? guarded?.get(identifier);
         const name = entry?.name ?? identifier;
         if (status === 'not_found') all.add(position, identifier, notFound(identifier));
         else if (status.startsWith('conflict:')) {

@@ -61,6 +61,25 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       ],
     ],
     [
+      // redis: the conflict named the variable by the identifier given ("var_a_1"), not by its name.
+      'a read guard in conflict names its variable',
+      [
+        { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
+        {
+          op: 'updateVariables',
+          form: 'object',
+          items: [],
+          metadata: undefined,
+          guards: [
+            [
+              { by: 'id', index: 0 },
+              { kind: 'off', by: 1 },
+            ],
+          ],
+        },
+      ],
+    ],
+    [
       // At version 2^53 - 2 one more write fits. redis: 2 of 2 failed, the refused first item counted as a write.
       'near the version limit, an item refused for its value does not count as a write of its variable',
       [
