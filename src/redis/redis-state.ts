@@ -80,8 +80,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly cache = new Map<string, Entry>();
   /** Identifier → id as JSON (null: no such variable), until the next register, delete or import. */
   private readonly resolved = new Map<string, string | null>();
-  /** Descriptors parsed so far, by id as JSON: they never change. */
-  private readonly descriptors = new Map<string, Descriptor>();
+  /** Descriptors parsed so far, by id as JSON, with the text each was parsed from (undefined: built at registration). */
+  private readonly descriptors = new Map<string, { readonly text: string | undefined; readonly descriptor: Descriptor }>();
   private readonly subscriptions = new Map<string, Subscription[]>();
   private readonly watchers = new Map<string, Watcher>();
   private readonly dispatcher = new Dispatcher();
@@ -176,7 +176,7 @@ export class RedisState implements StateProvider<'async'> {
     const eid = encodeKey(id);
     const createdAt = Number(reply[3]);
     const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
-    this.descriptors.set(eid, descriptor);
+    this.descriptors.set(eid, { text: undefined, descriptor });
     if (this.caching) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
     return id;
   }
@@ -635,8 +635,7 @@ export class RedisState implements StateProvider<'async'> {
   private entryFrom(reply: Reply[], i: number): Entry | undefined {
     const [eid, desc, value, version, metadata, updatedAt] = reply.slice(i * 6, i * 6 + 6) as Array<string | null>;
     if (typeof eid !== 'string') return undefined;
-    let descriptor = this.descriptors.get(eid);
-    if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc as string)));
+    const descriptor = this.descriptorOf(eid, desc as string);
     return {
       ...descriptor,
       value: decodeValue(descriptor.spec, value as string, eid),
@@ -644,6 +643,18 @@ export class RedisState implements StateProvider<'async'> {
       metadata: decodeMetadata(metadata as string),
       lastUpdatedAt: Number(updatedAt),
     };
+  }
+
+  /**
+   * The descriptor stored as `text`, parsed once. Checked against the text, not only the id: an id that
+   * was deleted can come back by import as another variable (another type, constraints and order).
+   */
+  private descriptorOf(eid: string, text: string): Descriptor {
+    const known = this.descriptors.get(eid);
+    if (known !== undefined && known.text === text) return known.descriptor;
+    const descriptor = decodeDescriptor(eid, text);
+    this.descriptors.set(eid, { text, descriptor });
+    return descriptor;
   }
 
   /** After this client's own committed write: the cache shows it at once (read your own writes). */
@@ -667,8 +678,7 @@ export class RedisState implements StateProvider<'async'> {
     const [count, ops, updates, , lastImport] = reply[5] as Array<string | null>;
     const entries: Entry[] = [];
     for (const [eid, desc] of descs as Map<string, string>) {
-      let descriptor = this.descriptors.get(eid);
-      if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, desc)));
+      const descriptor = this.descriptorOf(eid, desc);
       entries.push({
         ...descriptor,
         value: decodeValue(descriptor.spec, vals?.get(eid) as string, eid),
@@ -769,7 +779,7 @@ export class RedisState implements StateProvider<'async'> {
       const subscriptions = only === undefined ? [...list] : list.filter((s) => only.has(s.watcher));
       const first = subscriptions[0];
       if (first === undefined) continue;
-      const descriptor = this.descriptors.get(entry.eid) as Descriptor;
+      const descriptor = this.descriptors.get(entry.eid)?.descriptor as Descriptor;
       changes.push({
         subscriptions,
         id: first.id,

@@ -96,6 +96,29 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
         },
       ],
     ],
+    [
+      // redis: listed first, by the registration order its id had before the delete.
+      'a variable deleted and imported again lists in its new place',
+      [
+        { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
+        { op: 'export' },
+        { op: 'delete', target: { by: 'name', name: 'a' } },
+        { op: 'register', name: 'b', type: 'float', value: 0, options: undefined },
+        { op: 'importEarlier', snapshot: 0 },
+      ],
+    ],
+    [
+      // redis: the string "NaN" read back as the float NaN, by the type its id had before the delete.
+      'a variable deleted and imported again under the same id with another type reads by its new type',
+      [
+        { op: 'register', name: 'a', type: 'string', value: 'NaN', options: undefined },
+        { op: 'export' },
+        { op: 'reload', mutation: { kind: 'variable', variable: 0, field: 'type', value: 'float', drop: false }, viaInit: false },
+        { op: 'delete', target: { by: 'name', name: 'a' } },
+        { op: 'importEarlier', snapshot: 0 },
+        { op: 'get', target: { by: 'name', name: 'a' } },
+      ],
+    ],
   ];
   for (const [name, ops] of REGRESSIONS) {
     it(name, async () => {
