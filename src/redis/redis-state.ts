@@ -458,15 +458,20 @@ export class RedisState implements StateProvider<'async'> {
 
   async ref<T extends VariableValue = VariableValue>(identifier: string): Promise<RedisRef<T>> {
     const entry = await this.current(identifier);
-    const { id, name, spec } = entry;
+    const { id, name, spec, eid, order } = entry;
     // By id from here on: the ref follows this variable, and fails once it is deleted.
     const stale = () => new StateError('not_found', `Variable ${quote(name)} (${id}) was deleted`, { variable: name });
     const follow = async (): Promise<Entry> => {
+      let found: Entry;
       try {
-        return await this.current(id);
+        found = await this.current(id);
       } catch (error) {
         throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
       }
+      // Once this variable is gone, its id may name another: one named after the id, or one imported
+      // under the same id (a new registration order). Neither is this ref's variable.
+      if (found.eid !== eid || found.order !== order) throw stale();
+      return found;
     };
     return {
       id,

@@ -119,6 +119,31 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
         { op: 'get', target: { by: 'name', name: 'a' } },
       ],
     ],
+    [
+      // redis: the ref read the variable the import brought back under the same id.
+      'a ref to a deleted variable stays not_found after an import brings back a variable with the same id',
+      [
+        { op: 'register', name: 'a', type: 'float', value: 0, options: undefined },
+        { op: 'ref', target: { by: 'name', name: 'a' } },
+        { op: 'export' },
+        { op: 'delete', target: { by: 'name', name: 'a' } },
+        { op: 'importEarlier', snapshot: 0 },
+        { op: 'refGet', ref: 0 },
+        { op: 'refSet', ref: 0, value: 1, metadata: undefined },
+      ],
+    ],
+    [
+      // redis: the ref read (and wrote) the variable whose name is the deleted variable's id.
+      'a ref to a deleted variable stays not_found when another variable is named after its id',
+      [
+        { op: 'register', name: 'b', type: 'float', value: 0, options: undefined },
+        { op: 'ref', target: { by: 'name', name: 'b' } },
+        { op: 'delete', target: { by: 'name', name: 'b' } },
+        { op: 'register', name: 'var_b_1', type: 'string', value: 'x', options: undefined },
+        { op: 'refGet', ref: 0 },
+        { op: 'refSet', ref: 0, value: 'y', metadata: undefined },
+      ],
+    ],
   ];
   for (const [name, ops] of REGRESSIONS) {
     it(name, async () => {
