@@ -1,15 +1,39 @@
-// LocalState and a RedisState on a real redis-server must agree after every
-// step of each sequence of operations below (see test/differential/redis-runner.ts
-// for what is compared and what is normalized). One redis-server for the file;
-// a fresh session per sequence.
+// Differential, model-based tests: random sequences of operations (the
+// generators of test/differential/ops.ts) run against LocalState and a
+// RedisState on a real redis-server, which must agree after every step (see
+// test/differential/redis-runner.ts for what is compared and what is
+// normalized). One redis-server for the file; a fresh session per sequence.
+//
+// CI mode (plain `npm test`): seed 42, 200 sequences of up to 60 operations (~5,700 in all, ~11 s here).
+// Long mode (FUZZ_LONG=1): a random seed, 1,500 sequences of up to 80.
+//   FUZZ_RUNS, FUZZ_SEED, FUZZ_PATH as in test/differential.test.ts
+//   FUZZ_STATS=1 prints, per check, how often both backends succeeded or failed with each code.
 
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { Ident, Op } from '../differential/ops.js';
-import { runRedisSequence } from '../differential/redis-runner.js';
+import { type Ident, type Op, sequenceArb } from '../differential/ops.js';
+import { redisOutcomeCounts, redisTotals, runRedisSequence } from '../differential/redis-runner.js';
 import { RedisServer, redisMissing } from './server.js';
 
+const LONG = process.env.FUZZ_LONG === '1';
+const MAX_LENGTH = LONG ? 80 : 60;
+
+function envInt(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const seed = envInt('FUZZ_SEED') ?? (LONG ? (Date.now() ^ (Math.random() * 2 ** 31)) | 0 : 42);
+const numRuns = envInt('FUZZ_RUNS') ?? (LONG ? 1500 : 200);
+const path = process.env.FUZZ_PATH;
+
 const title =
-  redisMissing === undefined ? 'LocalState and RedisState agree on every step' : `RedisState differential: SKIPPED, ${redisMissing}`;
+  redisMissing === undefined
+    ? 'LocalState and RedisState agree on every step of random operation sequences'
+    : `RedisState differential: SKIPPED, ${redisMissing}`;
 
 describe.skipIf(redisMissing !== undefined)(title, () => {
   let server: RedisServer;
@@ -19,6 +43,36 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   afterAll(async () => {
     await server?.stop();
   });
+
+  it(
+    `${LONG ? 'long' : 'CI'} mode: ${numRuns} sequences, seed ${seed}`,
+    async () => {
+      const started = performance.now();
+      try {
+        await fc.assert(
+          // bulk weight 0: no bulk registrations (see redis-runner.ts).
+          fc.asyncProperty(sequenceArb(MAX_LENGTH, 0), async (ops) => {
+            await runRedisSequence({ url: server.url }, ops);
+          }),
+          { seed, numRuns, ...(path === undefined ? {} : { path, endOnFailure: true }) },
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const replay = `Replay: FUZZ_SEED=${seed}${LONG ? ' FUZZ_LONG=1' : ''} FUZZ_RUNS=${numRuns} (add FUZZ_PATH from the line below to run only the counterexample)`;
+        throw new Error(`${replay}\n${message}`, { cause: error });
+      } finally {
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.log(
+          `redis differential: seed ${seed}, ${redisTotals.operations} operations in ${redisTotals.sequences} sequences` +
+            ` (${redisTotals.exports} export round trips, ${redisTotals.watchEvents} watch events, ${redisTotals.sessions} Redis sessions) in ${seconds} s`,
+        );
+        if (process.env.FUZZ_STATS === '1') {
+          for (const [what, counts] of Object.entries(redisOutcomeCounts)) console.log(`  ${what}: ${JSON.stringify(counts)}`);
+        }
+      }
+    },
+    LONG ? 24 * 3600_000 : 300_000,
+  );
 
   // Minimal sequences for the divergences the random runs found; each failed before its fix in src/redis/.
   const MAX_SAFE = Number.MAX_SAFE_INTEGER;
