@@ -92,6 +92,23 @@ it('a contender that computes a wrong answer is refused before timing', async ()
   await expect(runCase(wrong)).rejects.toThrow('benchmark check failed: the answer');
 });
 
+it('an asynchronous contender whose answer is wrong is refused before timing', async () => {
+  const wrong: Case = {
+    id: 'wrong-async',
+    title: 'a wrong answer, known only once a promise settles',
+    targets: [],
+    contenders: [
+      {
+        label: 'wrong',
+        fn: async () => 41,
+        check: async () => assertEqual(await Promise.resolve(41), 42, 'the awaited answer'),
+        roundTrip: true,
+      },
+    ],
+  };
+  await expect(runCase(wrong)).rejects.toThrow('benchmark check failed: the awaited answer');
+});
+
 it('a ratio within the tie margin of its bound, on either side, is a tie; outside it, met or missed', () => {
   const target = { subject: 'a', baseline: 'b', max: 1, tie: 0.05 };
   expect([0.9, 0.96, 1, 1.04, 1.06, Number.NaN].map((ratio) => verdictOf(target, ratio))).toEqual([
