@@ -148,6 +148,11 @@ export async function runCase(c: Case, options: MeasureOptions = {}): Promise<Ca
   return { ...result, ...(c.perItem === undefined ? {} : { perItem: c.perItem }), ...(c.note === undefined ? {} : { note: c.note }) };
 }
 
+/** A ratio with two significant digits below 0.1 (a 100× target's ratios would all print as 0.00×). */
+export function formatRatio(ratio: number): string {
+  return Math.abs(ratio) >= 0.1 || !Number.isFinite(ratio) || ratio === 0 ? ratio.toFixed(2) : ratio.toPrecision(2);
+}
+
 export function formatNs(ns: number): string {
   if (!Number.isFinite(ns)) return String(ns);
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
@@ -166,7 +171,7 @@ export function printCase(result: CaseResult, print: (line: string) => void = co
     print(`  ${label.padEnd(34)} ${shown.padStart(10)}${p99 === undefined ? '' : `   p99 ${formatNs(p99)}`}`);
   }
   for (const r of result.ratios) {
-    print(`  ${VERDICT_WORDS[verdictOfResult(r)]} ${r.subject} / ${r.baseline} = ${r.ratio.toFixed(2)}× (target ${describeBound(r)})`);
+    print(`  ${VERDICT_WORDS[verdictOfResult(r)]} ${r.subject} / ${r.baseline} = ${formatRatio(r.ratio)}× (target ${describeBound(r)})`);
   }
   if (result.note) print(`  ${result.note}`);
 }
