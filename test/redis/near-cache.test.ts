@@ -12,7 +12,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RedisInitOptions, RedisState } from '../../dist/redis/index.js';
 import { codeOf } from '../conformance/backend.js';
-import { Relay, type Relay as RelayType } from './relay.js';
+import { Relay } from './relay.js';
 import { RedisServer, redisMissing } from './server.js';
 
 const title = redisMissing === undefined ? 'near cache (redis-server)' : `near cache: SKIPPED, ${redisMissing}`;
@@ -46,7 +46,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   let server: RedisServer;
   let admin: Admin;
   const clients: RedisState[] = [];
-  const relays: RelayType[] = [];
+  const relays: Relay[] = [];
   let sessions = 0;
   let session = '';
 
@@ -68,23 +68,23 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   });
 
   /** A client of this test's session, directly or through `relay`. */
-  async function client(options: Omit<RedisInitOptions, 'url' | 'sessionId' | 'keyPrefix'> = {}, relay?: RelayType): Promise<RedisState> {
-    const state = await RedisState.init({ url: relay?.url ?? server.url, keyPrefix: 'near', sessionId: session, ...options });
+  async function client(options: Omit<RedisInitOptions, 'url' | 'sessionId' | 'keyPrefix'> = {}, through?: Relay): Promise<RedisState> {
+    const state = await RedisState.init({ url: through?.url ?? server.url, keyPrefix: 'near', sessionId: session, ...options });
     clients.push(state);
     return state;
   }
 
-  async function relay(): Promise<RelayType> {
+  async function relay(): Promise<Relay> {
     const started = await Relay.start(server.port);
     relays.push(started);
     return started;
   }
 
   /** Holds `reader`'s feed with the changes `change` commits waiting in the held reply (the first of them, at least). */
-  async function holdFeedWith(relay: RelayType, change: () => Promise<void>): Promise<void> {
-    relay.hold('feed');
+  async function holdFeedWith(link: Relay, change: () => Promise<void>): Promise<void> {
+    link.hold('feed');
     await change();
-    await vi.waitFor(() => expect(relay.heldText('feed')).not.toBe(''));
+    await vi.waitFor(() => expect(link.heldText('feed')).not.toBe(''));
   }
 
   describe('a client reads its own writes', () => {
@@ -115,7 +115,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
         expect(await codeOf(() => a.getVariable('y'))).toBe('not_found');
         await a.registerVariable('w', 'boolean', true);
         expect(await a.getVariable('w')).toBe(true);
-        expect((await (await a.ref('x')).version) as number).toBe(3);
+        expect(await (await a.ref('x')).version).toBe(3);
 
         // The hold is real: another client's write has not reached a caching `a`, so the reads above
         // did not come from the feed (a client without a cache asks the server, and sees it).
@@ -269,7 +269,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       await xRef.get(),
       (await a.listVariables()).find((v) => v.name === 'x')?.value,
     ];
-    // Each of a's own kinds of write first (they must leave nothing cached), then b's write, then every read.
+    // Each of a's own reads and writes first (none may leave anything cached), then b's write, then every read.
     const ownWrites: Array<() => Promise<unknown>> = [
       () => a.getVariable('x'),
       () => a.setVariable('x', -1),
@@ -367,10 +367,14 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       // The feed comes back and catches up; reads are served from memory again.
       link.refuseFeeds = false;
       await b.setVariable('x', 5);
-      await vi.waitFor(async () => {
-        await a.sync();
-        expect(await a.getVariable('x')).toBe(5);
-      });
+      // node-redis reconnects with a backoff of up to a second.
+      await vi.waitFor(
+        async () => {
+          await a.sync();
+          expect(await a.getVariable('x')).toBe(5);
+        },
+        { timeout: 10_000 },
+      );
       await admin.sendCommand(['CONFIG', 'RESETSTAT']);
       for (let i = 0; i < 20; i++) expect(await a.getVariable('x')).toBe(5);
       expect(requests(await commandCalls(admin))).toEqual({});
