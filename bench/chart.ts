@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { type CaseResult, formatNs, type Report, type Verdict, verdictOfResult } from './harness.js';
+import { type CaseResult, formatNs, formatRatio, type Report, type Verdict, verdictOfResult } from './harness.js';
 
 /** Decades of the log scale each case spans, unless its medians need more. */
 const DECADES = 2.5;
@@ -81,7 +81,7 @@ export function chartData(report: Report): Datum[] {
       // up to its first comma, only when the case has more than one.
       const who = subjects.size > 1 ? `${t.subject.split(',')[0]} ÷ this` : '÷ this';
       const bound = `≤ ${t.max}×${t.tie ? `, tie ±${Math.round(t.tie * 100)}%` : ''}`;
-      verdictTexts.set(t.baseline, [...(verdictTexts.get(t.baseline) ?? []), `${who}: ${t.ratio.toFixed(2)}× (${bound}) ${verdict}`]);
+      verdictTexts.set(t.baseline, [...(verdictTexts.get(t.baseline) ?? []), `${who}: ${formatRatio(t.ratio)}× (${bound}) ${verdict}`]);
     }
     const baselines = new Set(r.ratios.map((t) => t.baseline));
     const bounds = r.ratios.flatMap((t) => {

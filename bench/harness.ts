@@ -7,10 +7,20 @@ import { measure } from 'mitata';
 
 export interface Contender {
   readonly label: string;
-  /** The measured operation; must return (or pass to do_not_optimize) what it computes. */
+  /**
+   * The measured operation; must return (or pass to do_not_optimize) what it computes. An asynchronous
+   * one returns its promise, every time: mitata awaits each call before the next (one at a time, so
+   * round trips are never pipelined), and a call whose promise is dropped would time only its start.
+   */
   readonly fn: () => unknown;
-  /** Throws when the contender's answer is wrong. Runs before and after timing. */
-  readonly check: () => void;
+  /** Throws (or rejects) when the contender's answer is wrong. Runs, and is awaited, before and after timing. */
+  readonly check: () => void | Promise<void>;
+  /**
+   * Each call waits for a server: time calls one by one. mitata otherwise times a fast call 4,096 at a
+   * time, and a sample of a round trip would then take a second; one by one, the median and p99 are
+   * those of single calls.
+   */
+  readonly roundTrip?: true;
 }
 
 export interface Target {
@@ -106,7 +116,7 @@ export function describeBound(target: Target): string {
 }
 
 export async function runCase(c: Case, options: MeasureOptions = {}): Promise<CaseResult> {
-  for (const contender of c.contenders) contender.check();
+  for (const contender of c.contenders) await contender.check();
   const medians: Record<string, number> = {};
   const p99: Record<string, number> = {};
   const divisor = c.perItem ?? 1;
@@ -116,7 +126,11 @@ export async function runCase(c: Case, options: MeasureOptions = {}): Promise<Ca
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? c.contenders : [...c.contenders].reverse();
     for (const contender of order) {
-      const stats = await measure(contender.fn, { min_cpu_time: options.minCpuTimeNs ?? 300e6 });
+      const stats = await measure(contender.fn, {
+        min_cpu_time: options.minCpuTimeNs ?? 300e6,
+        // A call at or under batch_threshold ns in warm-up is timed in batches; 0 turns batches off.
+        ...(contender.roundTrip ? { batch_threshold: 0 } : {}),
+      });
       const median = stats.p50 / divisor;
       if (!(median >= (medians[contender.label] ?? Number.POSITIVE_INFINITY))) {
         medians[contender.label] = median;
@@ -125,13 +139,18 @@ export async function runCase(c: Case, options: MeasureOptions = {}): Promise<Ca
     }
   }
   // Checked again after timing: the measured loop must not have corrupted the answer.
-  for (const contender of c.contenders) contender.check();
+  for (const contender of c.contenders) await contender.check();
   // Report contenders in their declared order, whatever order the rounds ran in.
   const ordered = (values: Record<string, number>) => Object.fromEntries(c.contenders.map((x) => [x.label, values[x.label] as number]));
   const sorted = ordered(medians);
   const ratios = c.targets.map((t) => judge(t, (sorted[t.subject] ?? Number.NaN) / (sorted[t.baseline] ?? Number.NaN)));
   const result: CaseResult = { id: c.id, title: c.title, medians: sorted, p99: ordered(p99), ratios };
   return { ...result, ...(c.perItem === undefined ? {} : { perItem: c.perItem }), ...(c.note === undefined ? {} : { note: c.note }) };
+}
+
+/** A ratio with two significant digits below 0.1 (a 100× target's ratios would all print as 0.00×). */
+export function formatRatio(ratio: number): string {
+  return Math.abs(ratio) >= 0.1 || !Number.isFinite(ratio) || ratio === 0 ? ratio.toFixed(2) : ratio.toPrecision(2);
 }
 
 export function formatNs(ns: number): string {
@@ -152,7 +171,7 @@ export function printCase(result: CaseResult, print: (line: string) => void = co
     print(`  ${label.padEnd(34)} ${shown.padStart(10)}${p99 === undefined ? '' : `   p99 ${formatNs(p99)}`}`);
   }
   for (const r of result.ratios) {
-    print(`  ${VERDICT_WORDS[verdictOfResult(r)]} ${r.subject} / ${r.baseline} = ${r.ratio.toFixed(2)}× (target ${describeBound(r)})`);
+    print(`  ${VERDICT_WORDS[verdictOfResult(r)]} ${r.subject} / ${r.baseline} = ${formatRatio(r.ratio)}× (target ${describeBound(r)})`);
   }
   if (result.note) print(`  ${result.note}`);
 }

@@ -3,6 +3,7 @@
 //   npm run bench -- --json       also writes bench/results.json and bench/results.svg (chart.ts)
 //   npm run bench -- --quick      the short run behind npm start (without the steps marked full)
 //   npm run bench -- --only=set   cases whose id contains "set" (full steps included)
+//   npm run bench -- --only=redis the RedisState cases (they start their own redis-server)
 
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +16,7 @@ import {
   type CaseResult,
   describeBound,
   formatNs,
+  formatRatio,
   printCase,
   type Report,
   runCase,
@@ -28,6 +30,7 @@ import { mixedCases } from './mixed.js';
 import { optimizerCase, withTrialRates } from './optimizer.js';
 import { patternSetCase } from './pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from './peers.js';
+import { redisCases, redisServerMissing } from './redis.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
 
@@ -90,6 +93,25 @@ const steps: Step[] = [
   { id: 'context-move-100k', full: true, run: () => moveCase(100_000, 3) },
   { id: 'context-get', run: measured(contextGetCase) },
   { id: 'context-ref-get', run: measured(contextRefCase) },
+  {
+    // RedisState against plain node-redis, on a redis-server of its own (skipped, with a note, without one).
+    id: 'redis',
+    run: async () => {
+      const missing = redisServerMissing();
+      if (missing !== undefined) {
+        console.log(`\nRedis cases skipped: ${missing}`);
+        return [];
+      }
+      const bench = await redisCases();
+      try {
+        const results: CaseResult[] = [];
+        for (const c of bench.cases) results.push(await runCase(c, { minCpuTimeNs, rounds }));
+        return results;
+      } finally {
+        await bench.close();
+      }
+    },
+  },
 ];
 
 const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));
@@ -123,7 +145,8 @@ for (const r of results) {
   const show = (v: number) => (r.unit === 'bytes' ? `${v.toFixed(0)} B` : formatNs(v));
   const cells = Object.entries(r.medians).map(([label, v]) => `${label} ${show(v)}`);
   const verdicts =
-    r.ratios.map((t) => `${t.ratio.toFixed(2)}× (${describeBound(t)}) ${VERDICT_WORDS[verdictOfResult(t)].trim()}`).join(', ') || 'report';
+    r.ratios.map((t) => `${formatRatio(t.ratio)}× (${describeBound(t)}) ${VERDICT_WORDS[verdictOfResult(t)].trim()}`).join(', ') ||
+    'report';
   console.log(`  ${r.id.padEnd(26)} ${verdicts.padEnd(40)} ${cells.join(' | ')}`);
 }
 
@@ -133,7 +156,7 @@ console.log(
   `\n${count('met')} of ${targets.length} targets met, ${count('tie')} tied (within their noise margin), ${count('missed')} missed, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );
 for (const t of targets.filter((x) => x.verdict !== 'met')) {
-  console.log(`  ${t.verdict}: ${t.case}: ${t.subject} / ${t.baseline} = ${t.ratio.toFixed(2)}× (target ${describeBound(t)})`);
+  console.log(`  ${t.verdict}: ${t.case}: ${t.subject} / ${t.baseline} = ${formatRatio(t.ratio)}× (target ${describeBound(t)})`);
 }
 
 if (json) {

@@ -2,7 +2,7 @@
 //   npx tsx bench/report.ts
 
 import { readFileSync } from 'node:fs';
-import { type CaseResult, describeBound, formatNs, type Report, type Verdict, verdictOfResult } from './harness.js';
+import { type CaseResult, describeBound, formatNs, formatRatio, type Report, type Verdict, verdictOfResult } from './harness.js';
 
 const VERDICT_CELLS: Readonly<Record<Verdict, string>> = { met: 'met', tie: 'tie', missed: '**missed**' };
 
@@ -16,6 +16,6 @@ for (const r of report.cases) {
     .map(([label, v]) => `${label} ${show(r, v)}`)
     .join('; ');
   const targets = r.ratios.map((t) => `${t.subject} / ${t.baseline} ${describeBound(t)}`).join('; ') || 'report';
-  const results = r.ratios.map((t) => `${t.ratio.toFixed(2)}× ${VERDICT_CELLS[verdictOfResult(t)]}`).join('; ') || '';
+  const results = r.ratios.map((t) => `${formatRatio(t.ratio)}× ${VERDICT_CELLS[verdictOfResult(t)]}`).join('; ') || '';
   console.log(`| ${r.title}${r.perItem ? ` (per item)` : ''} | ${medians} | ${targets} | ${results} |`);
 }

@@ -37,7 +37,14 @@ export function versionLimit(name: string, input: unknown): StateError {
   return constraintViolation(name, { rule: 'version', expected: `version is at its limit ${Number.MAX_SAFE_INTEGER}` }, input);
 }
 
-/** A registration, checked: everything but whether the name is free (the store or the server knows that). */
+/** The first checks of registerVariable: the name, the type and the options' shape. */
+export interface RegistrationHead {
+  readonly name: string;
+  readonly spec: TypeSpec;
+  readonly options: { readonly constraints?: unknown; readonly description?: unknown; readonly metadata?: unknown };
+}
+
+/** A registration, checked: the value as stored, and the compiled constraints and metadata. */
 export interface CheckedRegistration {
   readonly spec: TypeSpec;
   /** Frozen public constraints, as given. */
@@ -48,16 +55,20 @@ export interface CheckedRegistration {
 }
 
 /**
- * The checks of registerVariable, in their order on every backend: the name, the type, the options, the
- * constraints, the metadata, the initial value. A taken name is reported after all of them.
+ * registerVariable's checks come in this order on every backend: the name, the type, the options
+ * (checkRegistrationHead); then whether the name is taken (the store or the server knows); then the
+ * constraints, the metadata and the initial value (checkRegistrationBody).
  */
-export function checkRegistration(name: unknown, type: unknown, initialValue: unknown, options: unknown): CheckedRegistration {
+export function checkRegistrationHead(name: unknown, type: unknown, options: unknown): RegistrationHead {
   if (typeof name !== 'string' || name.length === 0) {
     throw invalidArgument(`registerVariable: name must be a non-empty string, got ${describeValue(name)}`, { rule: 'name' });
   }
   const spec = specOf(type, name);
-  const parsed = parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`);
-  const { constraints, rules } = parseConstraints(spec, parsed.constraints, name);
-  const metadata = initialMetadata(name, parsed.description, parsed.metadata);
+  return { name, spec, options: parseOptions(registerOptionsSchema, options ?? {}, `Variable ${quote(name)}: invalid options`) };
+}
+
+export function checkRegistrationBody({ name, spec, options }: RegistrationHead, initialValue: unknown): CheckedRegistration {
+  const { constraints, rules } = parseConstraints(spec, options.constraints, name);
+  const metadata = initialMetadata(name, options.description, options.metadata);
   return { spec, constraints, rules, metadata, value: checkValue(name, spec, rules, initialValue) };
 }

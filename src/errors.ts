@@ -82,6 +82,11 @@ export function notFound(identifier: unknown): StateError {
   return new StateError('not_found', `No variable with id or name ${quote(identifier)}`, { variable: identifier });
 }
 
+/** registerVariable of a name some variable has. */
+export function alreadyExists(name: string): StateError {
+  return new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
+}
+
 /** A write that named a version (ifVersion / ifVersions) the variable no longer has. */
 export function versionConflict(name: string, expected: number, actual: number): StateError {
   return new StateError(

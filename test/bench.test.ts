@@ -13,8 +13,10 @@ import { mixedCases } from '../bench/mixed.js';
 import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
 import { patternSetCase } from '../bench/pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from '../bench/peers.js';
+import { redisCases } from '../bench/redis.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 import { JsLocalState, LocalState } from '../dist/index.js';
+import { redisMissing } from './redis/server.js';
 
 const cheapCases: Array<() => Promise<Case>> = [
   () => getByNameCase(100),
@@ -39,6 +41,20 @@ function exercise(c: Case, calls: number): void {
     contender.check();
     for (let i = 0; i < calls; i++) contender.fn();
     contender.check();
+  }
+  for (const target of c.targets) {
+    expect(c.contenders.map((x) => x.label)).toContain(target.subject);
+    expect(c.contenders.map((x) => x.label)).toContain(target.baseline);
+  }
+}
+
+/** As exercise(), for asynchronous contenders: every call and check awaited, as runCase awaits them. */
+async function exerciseAsync(c: Case, calls: number): Promise<void> {
+  expect(c.contenders.length).toBeGreaterThanOrEqual(2);
+  for (const contender of c.contenders) {
+    await contender.check();
+    for (let i = 0; i < calls; i++) await contender.fn();
+    await contender.check();
   }
   for (const target of c.targets) {
     expect(c.contenders.map((x) => x.label)).toContain(target.subject);
@@ -90,6 +106,38 @@ it('a contender that computes a wrong answer is refused before timing', async ()
     ],
   };
   await expect(runCase(wrong)).rejects.toThrow('benchmark check failed: the answer');
+});
+
+it.skipIf(redisMissing !== undefined)(
+  redisMissing === undefined
+    ? 'every Redis benchmark contender computes the right answer, before and after running'
+    : `Redis benchmark contenders: SKIPPED, ${redisMissing}`,
+  async () => {
+    const bench = await redisCases();
+    try {
+      expect(bench.cases.map((c) => c.id)).toEqual(['redis-get', 'redis-set', 'redis-update-100']);
+      for (const c of bench.cases) await exerciseAsync(c, 100);
+    } finally {
+      await bench.close();
+    }
+  },
+);
+
+it('an asynchronous contender whose answer is wrong is refused before timing', async () => {
+  const wrong: Case = {
+    id: 'wrong-async',
+    title: 'a wrong answer, known only once a promise settles',
+    targets: [],
+    contenders: [
+      {
+        label: 'wrong',
+        fn: async () => 41,
+        check: async () => assertEqual(await Promise.resolve(41), 42, 'the awaited answer'),
+        roundTrip: true,
+      },
+    ],
+  };
+  await expect(runCase(wrong)).rejects.toThrow('benchmark check failed: the awaited answer');
 });
 
 it('a ratio within the tie margin of its bound, on either side, is a tie; outside it, met or missed', () => {

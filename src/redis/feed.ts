@@ -42,6 +42,8 @@ export interface FeedHandlers {
   gap(lost: number, at: FeedEntry): void;
   /** The feed lost its connection (what it shows may be stale until it is back). */
   dropped(error: unknown): void;
+  /** The feed reads again after `dropped`, from where it stopped; called before the entries of that read. */
+  restored(): void;
 }
 
 const BLOCK_MS = 1000;
@@ -90,6 +92,7 @@ export class Feed {
           ['XREAD', 'COUNT', String(COUNT), 'BLOCK', String(BLOCK_MS), 'STREAMS', this.stream, this.lastId],
           BLOCK_MS * 2 + 5000,
         );
+        if (failing) this.handlers.restored();
         failing = false;
       } catch (error) {
         if (!this.running) return;

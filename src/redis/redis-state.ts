@@ -11,9 +11,9 @@
 // feed's delay, and `sync()` waits for every write committed before it.
 
 import { randomUUID } from 'node:crypto';
-import { checkRegistration, checkWrite, versionLimit } from '../checks.js';
+import { type CheckedRegistration, checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
-import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
+import { alreadyExists, closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
 import { idOf, MAX_SERIAL } from '../ids.js';
 import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
 import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
@@ -77,8 +77,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly cache = new Map<string, Entry>();
   /** Identifier → id as JSON (null: no such variable), until the next register, delete or import. */
   private readonly resolved = new Map<string, string | null>();
-  /** Descriptors parsed so far, by id as JSON: they never change. */
-  private readonly descriptors = new Map<string, Descriptor>();
+  /** Descriptors parsed so far, by id as JSON, with the text each was parsed from (undefined: built at registration). */
+  private readonly descriptors = new Map<string, { readonly text: string | undefined; readonly descriptor: Descriptor }>();
   private readonly subscriptions = new Map<string, Subscription[]>();
   private readonly watchers = new Map<string, Watcher>();
   private readonly dispatcher = new Dispatcher();
@@ -86,6 +86,8 @@ export class RedisState implements StateProvider<'async'> {
   private feed: Feed | undefined;
   /** While a watch callback runs: the hop of the change it is told about (a write it makes is one hop further). */
   private delivering: number | undefined;
+  /** False while the feed is disconnected: nothing would keep a cached read current. */
+  private feedLive = true;
 
   private constructor(
     private readonly connection: Connection,
@@ -133,7 +135,18 @@ export class RedisState implements StateProvider<'async'> {
 
   async registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): Promise<string> {
     this.assertOpen();
-    const { spec, constraints, rules, metadata, value } = checkRegistration(name, type, initialValue, options);
+    const head = checkRegistrationHead(name, type, options);
+    let checked: CheckedRegistration;
+    try {
+      checked = checkRegistrationBody(head, initialValue);
+    } catch (error) {
+      // A taken name is reported before what the constraints, metadata or value got wrong: ask the server.
+      if (error instanceof StateError && (await this.connection.send(['HEXISTS', `${this.keys.tag}:names`, encodeKey(name)])) === 1) {
+        throw alreadyExists(name);
+      }
+      throw error;
+    }
+    const { spec, constraints, rules, metadata, value } = checked;
     const reply = (await this.run(REGISTER, [
       encodeKey(name),
       encodeDescriptor(name, spec, constraints),
@@ -142,8 +155,7 @@ export class RedisState implements StateProvider<'async'> {
       this.maxLength,
       String(MAX_SERIAL),
     ])) as [string, number, number, string];
-    if (reply[0] === 'exists')
-      throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
+    if (reply[0] === 'exists') throw alreadyExists(name);
     if (reply[0] === 'serials') {
       throw invalidArgument(`registerVariable: this session has used every id serial up to ${MAX_SERIAL}`, { rule: 'serial' });
     }
@@ -152,10 +164,8 @@ export class RedisState implements StateProvider<'async'> {
     const eid = encodeKey(id);
     const createdAt = Number(reply[3]);
     const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
-    this.descriptors.set(eid, descriptor);
-    if (this.options.nearCache) {
-      this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
-    }
+    this.descriptors.set(eid, { text: undefined, descriptor });
+    if (this.caching) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
     return id;
   }
 
@@ -224,15 +234,13 @@ export class RedisState implements StateProvider<'async'> {
     for (const identifier of identifiers) {
       if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
     }
-    const missing = identifiers.filter((identifier) => this.cached(identifier) === undefined);
-    if (missing.length > 0) await this.fetch(missing);
+    const missing = this.caching ? identifiers.filter((identifier) => this.cached(identifier) === undefined) : identifiers;
+    const read = await this.fetch(missing);
     const result: Record<string, VariableValue> = {};
     for (const identifier of identifiers) {
-      const eid = this.resolved.get(identifier);
-      const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
+      const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
       if (entry !== undefined) setOwn(result, identifier, entry.value);
     }
-    if (!this.options.nearCache) this.cache.clear();
     this.gets += identifiers.length;
     return result;
   }
@@ -246,8 +254,11 @@ export class RedisState implements StateProvider<'async'> {
     const written = new Set(identifiers);
     const readGuards = [...guards].filter(([identifier]) => !written.has(identifier));
     for (let attempt = 0; ; attempt++) {
-      const fresh = attempt > 0;
-      if (fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)) await this.fetch(identifiers, fresh);
+      const fresh = attempt > 0 || !this.caching;
+      const read =
+        fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)
+          ? await this.fetch(identifiers, fresh)
+          : new Map<string, Entry | undefined>();
       const errors = new BatchErrors();
       const args: string[] = [];
       const entries: Array<Entry | undefined> = [];
@@ -255,7 +266,7 @@ export class RedisState implements StateProvider<'async'> {
       const merged = new Map<string, Metadata>();
       for (let position = 0; position < identifiers.length; position++) {
         const identifier = identifiers[position] as string;
-        const entry = this.cached(identifier);
+        const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
         entries.push(entry);
         let value: VariableValue = 0;
         let metadataJson = '';
@@ -276,7 +287,8 @@ export class RedisState implements StateProvider<'async'> {
         args.push(
           encodeKey(identifier),
           entry?.eid ?? '',
-          entry === undefined ? '0' : encodeValue(entry.spec, value),
+          // An item that failed its checks is never written, and its value may not even encode: '' (see BATCH).
+          entry === undefined || errors.has(position) ? '' : encodeValue(entry.spec, value),
           ifVersion === undefined ? '' : String(ifVersion),
           extra === undefined || entry === undefined ? '' : String(entry.version),
           metadataJson,
@@ -307,10 +319,13 @@ export class RedisState implements StateProvider<'async'> {
       }
       // Every failing item, whichever check found it; a version mismatch comes before the value's own checks.
       const all = new BatchErrors();
+      // A read guard's variable was not read for the batch: a conflict names it, so ask the server for its name.
+      const conflicted = readGuards.filter((_, j) => statuses[identifiers.length + j]?.startsWith('conflict:'));
+      const guarded = conflicted.length > 0 ? await this.fetch(conflicted.map(([identifier]) => identifier)) : undefined;
       statuses.forEach((status, position) => {
         const identifier =
           position < identifiers.length ? (identifiers[position] as string) : (readGuards[position - identifiers.length]?.[0] as string);
-        const entry = entries[position];
+        const entry = entries[position] ?? guarded?.get(identifier);
         const name = entry?.name ?? identifier;
         if (status === 'not_found') all.add(position, identifier, notFound(identifier));
         else if (status.startsWith('conflict:')) {
@@ -467,15 +482,20 @@ export class RedisState implements StateProvider<'async'> {
 
   async ref<T extends VariableValue = VariableValue>(identifier: string): Promise<RedisRef<T>> {
     const entry = await this.current(identifier);
-    const { id, name, spec } = entry;
+    const { id, name, spec, eid, order } = entry;
     // By id from here on: the ref follows this variable, and fails once it is deleted.
     const stale = () => new StateError('not_found', `Variable ${quote(name)} (${id}) was deleted`, { variable: name });
     const follow = async (): Promise<Entry> => {
+      let found: Entry;
       try {
-        return await this.current(id);
+        found = await this.current(id);
       } catch (error) {
         throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
       }
+      // Once this variable is gone, its id may name another: one named after the id, or one imported
+      // under the same id (a new registration order). Neither is this ref's variable.
+      if (found.eid !== eid || found.order !== order) throw stale();
+      return found;
     };
     return {
       id,
@@ -503,7 +523,9 @@ export class RedisState implements StateProvider<'async'> {
   async watchVariables(identifiers: readonly string[], callback: (event: WatchEvent) => void, options: WatchOptions = {}): Promise<Watch> {
     this.assertOpen();
     Watching.validate(identifiers, callback, options);
-    const reply = (await this.run(READ, identifiers.map(encodeKey))) as Reply[];
+    // A non-string is read as '' (never a name or an id), so it is reported in its place, as invalid_argument.
+    const keys = identifiers.map((identifier) => encodeKey(typeof identifier === 'string' ? identifier : ''));
+    const reply = (await this.run(READ, keys)) as Reply[];
     const from = { seq: Number(reply[identifiers.length * 6]), id: String(reply[identifiers.length * 6 + 1]) };
     const targets: Array<[Entry, string]> = [];
     identifiers.forEach((identifier, i) => {
@@ -573,6 +595,11 @@ export class RedisState implements StateProvider<'async'> {
     return this.delivering === undefined ? 0 : this.delivering + 1;
   }
 
+  /** Reads are kept only with the near cache on and the feed connected to keep them current. */
+  private get caching(): boolean {
+    return this.options.nearCache && this.feedLive;
+  }
+
   private get maxLength(): string {
     return String(this.options.streamMaxLength);
   }
@@ -602,48 +629,58 @@ export class RedisState implements StateProvider<'async'> {
   private async current(identifier: string, fresh = false): Promise<Entry> {
     this.assertOpen();
     if (typeof identifier !== 'string') throw notFound(identifier);
-    if (!fresh && this.options.nearCache) {
+    if (!fresh && this.caching) {
       const entry = this.cached(identifier);
       if (entry !== undefined) return entry;
     }
-    await this.fetch([identifier], true);
-    const eid = this.resolved.get(identifier);
-    const entry = eid === undefined || eid === null ? undefined : this.cache.get(eid);
-    if (!this.options.nearCache) {
-      this.cache.clear();
-      this.resolved.clear();
-    }
+    const entry = (await this.fetch([identifier])).get(identifier);
     if (entry === undefined) throw notFound(identifier);
     return entry;
   }
 
-  /** Reads identifiers from the server into the cache (resolution included). */
-  private async fetch(identifiers: readonly string[], fresh = true): Promise<void> {
+  /**
+   * Reads identifiers from the server (`fresh`: all of them, else those the cache lacks) and returns
+   * what it read. The cache keeps a read only if the feed will keep it current: caching is on, and the
+   * feed has handled nothing committed after the read (such a change was never applied to it, and the
+   * feed would not bring it again).
+   */
+  private async fetch(identifiers: readonly string[], fresh = true): Promise<Map<string, Entry | undefined>> {
+    const read = new Map<string, Entry | undefined>();
     const wanted = fresh ? identifiers : identifiers.filter((identifier) => this.cached(identifier) === undefined);
-    if (wanted.length === 0) return;
+    if (wanted.length === 0) return read;
     const reply = (await this.run(READ, wanted.map(encodeKey))) as Reply[];
+    const readSeq = Number(reply[wanted.length * 6]);
+    const keep = this.caching && this.feed !== undefined && this.feed.lastSeq <= readSeq;
     wanted.forEach((identifier, i) => {
-      const entry = this.entryFrom(reply, i);
-      this.resolved.set(identifier, entry?.eid ?? null);
+      let entry = this.entryFrom(reply, i);
       if (entry !== undefined) {
         const known = this.cache.get(entry.eid);
         // A version never goes backwards: the feed may already have applied a newer commit.
-        if (known === undefined || known.version <= entry.version) this.cache.set(entry.eid, entry);
+        if (known !== undefined && known.version >= entry.version) entry = known;
+        else if (keep) this.cache.set(entry.eid, entry);
       }
+      read.set(identifier, entry);
+      if (keep) this.resolved.set(identifier, entry?.eid ?? null);
     });
+    return read;
   }
 
   /** The entry at position `i` of a READ reply. */
   private entryFrom(reply: Reply[], i: number): Entry | undefined {
     const [eid, desc, value, version, metadata, updatedAt] = reply.slice(i * 6, i * 6 + 6) as Array<string | null>;
     if (typeof eid !== 'string') return undefined;
-    return entryOf(this.descriptor(eid, desc as string), value as string, version as string, metadata as string, updatedAt as string);
+    return entryOf(this.descriptorOf(eid, desc as string), value as string, version as string, metadata as string, updatedAt as string);
   }
 
-  /** A variable's descriptor, parsed once per id. */
-  private descriptor(eid: string, text: string): Descriptor {
-    let descriptor = this.descriptors.get(eid);
-    if (descriptor === undefined) this.descriptors.set(eid, (descriptor = decodeDescriptor(eid, text)));
+  /**
+   * The descriptor stored as `text`, parsed once. Checked against the text, not only the id: an id that
+   * was deleted can come back by import as another variable (another type, constraints and order).
+   */
+  private descriptorOf(eid: string, text: string): Descriptor {
+    const known = this.descriptors.get(eid);
+    if (known !== undefined && known.text === text) return known.descriptor;
+    const descriptor = decodeDescriptor(eid, text);
+    this.descriptors.set(eid, { text, descriptor });
     return descriptor;
   }
 
@@ -675,7 +712,7 @@ export class RedisState implements StateProvider<'async'> {
     for (const [eid, desc] of descs as Map<string, string>) {
       entries.push(
         entryOf(
-          this.descriptor(eid, desc),
+          this.descriptorOf(eid, desc),
           vals?.get(eid) as string,
           vers?.get(eid) as string,
           metas?.get(eid) as string,
@@ -711,9 +748,13 @@ export class RedisState implements StateProvider<'async'> {
         },
         gap: (lost, at) => this.gap(lost, at),
         dropped: () => {
-          // While the feed is away, what the cache holds may be stale: drop it.
+          // While the feed is away, what the cache holds may be stale: drop it, and keep no read until it is back.
+          this.feedLive = false;
           this.cache.clear();
           this.resolved.clear();
+        },
+        restored: () => {
+          this.feedLive = true;
         },
       },
       Math.min(200, this.options.commandTimeoutMs),
@@ -777,7 +818,7 @@ export class RedisState implements StateProvider<'async'> {
       const subscriptions = only === undefined ? [...list] : list.filter((s) => only.has(s.watcher));
       const first = subscriptions[0];
       if (first === undefined) continue;
-      const descriptor = this.descriptors.get(entry.eid) as Descriptor;
+      const descriptor = this.descriptors.get(entry.eid)?.descriptor as Descriptor;
       hops.push(entry.hop);
       changes.push({
         subscriptions,

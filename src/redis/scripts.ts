@@ -116,7 +116,9 @@ return {'ok', int(nv), int(now)}
 
 /**
  * ARGV: n items, m guards, apply ('1'|'0'), maxlen, hop, then n × (encIdentifier, expected eid, value JSON,
- * ifVersion|'', base version|'', metadata JSON|''), then m × (encIdentifier, version).
+ * ifVersion|'', base version|'', metadata JSON|''), then m × (encIdentifier, version). An item whose value
+ * failed the client's checks comes with value '': it is checked, and does not count towards the version
+ * limit of a variable the batch names again (it would not be written).
  * Checks every item and guard; applies all items in order only if all pass (and apply is '1').
  * → {'ok', version…, updatedAt} | {'fail', status…} with one status per item then per guard:
  * 'ok' | 'not_found' | 'stale:<eid>' | 'conflict:<v>' | 'moved:<v>' | 'limit'.
@@ -139,7 +141,7 @@ for i = 1, n do
     if ARGV[a + 4] ~= '' and v ~= tonumber(ARGV[a + 4]) then status = 'conflict:' .. int(v)
     elseif ARGV[a + 5] ~= '' and v ~= tonumber(ARGV[a + 5]) then status = 'moved:' .. int(v)
     elseif v + (pending[e] or 0) >= MAX_VERSION then status = 'limit'
-    else pending[e] = (pending[e] or 0) + 1 end
+    elseif ARGV[a + 3] ~= '' then pending[e] = (pending[e] or 0) + 1 end
   end
   statuses[i] = status
   eids[i] = e

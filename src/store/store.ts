@@ -7,9 +7,9 @@
 // two kinds directly; everything else goes through the Storage interface.
 
 import { randomUUID } from 'node:crypto';
-import { checkRegistration, checkWrite, versionLimit } from '../checks.js';
+import { checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
-import { closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
+import { alreadyExists, closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
 import { idOf } from '../ids.js';
 import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
 import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
@@ -71,10 +71,9 @@ export abstract class Store implements StateProvider<'sync'> {
 
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
     this.assertOpen();
-    const { spec, constraints, rules, metadata, value } = checkRegistration(name, type, initialValue, options);
-    if (this.registry.nameTaken(name)) {
-      throw new StateError('already_exists', `Variable ${quote(name)} already exists`, { variable: name, rule: 'name' });
-    }
+    const head = checkRegistrationHead(name, type, options);
+    if (this.registry.nameTaken(name)) throw alreadyExists(name);
+    const { spec, constraints, rules, metadata, value } = checkRegistrationBody(head, initialValue);
     const now = coarseNow();
     const [serialBefore, orderBefore] = this.registry.mark();
     const serial = this.registry.takeSerial(name);

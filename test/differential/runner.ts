@@ -4,6 +4,8 @@
 // listVariables() (timestamps aside), on the shared counters, and the wasm
 // table must hold exactly the numeric variables. Any exception that is not a
 // StateError is a failure. A divergence throws an Error naming the step.
+// (redis-runner.ts compares LocalState with RedisState the same way, with the
+// helpers exported here.)
 //
 // Watching: each side's watch callbacks append a normalized record of every
 // event they get to that side's own log; after every step the two logs must
@@ -197,14 +199,14 @@ function definedKeys(record: Record<string, unknown>): string[] {
   return Object.keys(record).filter((key) => record[key] !== undefined);
 }
 
-type Outcome = { readonly ok: unknown } | { readonly error: string };
+export type Outcome = { readonly ok: unknown } | { readonly error: string };
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if ('ok' in a) return 'ok' in b && deepSame(a.ok, b.ok);
   return 'error' in b && a.error === b.error;
 }
 
-function describeError(error: StateError): string {
+export function describeError(error: StateError): string {
   const parts = [`${error.code}`, `rule=${error.rule ?? '-'}`, `path=${error.path ?? '-'}`, error.message];
   if (error.errors !== undefined) parts.push(`errors=${canon(error.errors)}`);
   return parts.join(' | ');
@@ -254,12 +256,12 @@ async function attemptAsync(side: Side, fn: () => Promise<unknown>): Promise<Out
   }
 }
 
-function canonOutcome(outcome: Outcome): string {
+export function canonOutcome(outcome: Outcome): string {
   return 'ok' in outcome ? `ok ${canon(outcome.ok)}` : `error ${outcome.error}`;
 }
 
 /** The two strings around their first difference, for a readable failure. */
-function around(a: string, b: string): [string, string] {
+export function around(a: string, b: string): [string, string] {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   const from = Math.max(0, i - 150);
@@ -320,7 +322,7 @@ interface CallbackState {
 /** Writes one callback may make per step: enough for a feedback loop to reach MAX_DELIVERY_ROUNDS (100). */
 const WRITES_PER_STEP = 110;
 
-const FILTERS: Readonly<Record<Exclude<WatchFilter, 'none'>, (oldValue: unknown, newValue: unknown) => boolean>> = {
+export const FILTERS: Readonly<Record<Exclude<WatchFilter, 'none'>, (oldValue: unknown, newValue: unknown) => boolean>> = {
   always: () => true,
   changed: (oldValue, newValue) => !Object.is(oldValue, newValue),
   numbers: (oldValue, newValue) => typeof newValue === 'number' || typeof oldValue === 'number',
@@ -330,7 +332,7 @@ const FILTERS: Readonly<Record<Exclude<WatchFilter, 'none'>, (oldValue: unknown,
 };
 
 /** A watch event as logged: every field, numbers by Object.is (canon), taken when delivered. */
-function eventRecord(label: string, event: AnyEvent): string {
+export function eventRecord(label: string, event: AnyEvent): string {
   const { kind, id, name, identifier, oldValue, newValue, version, metadata } = event;
   return `${label} ${canon({ kind, id, name, identifier, oldValue, newValue, version, metadata })}`;
 }
@@ -1081,13 +1083,13 @@ function stopWatch(handle: WatchHandle, via: 'method' | 'object' | 'id' | 'abort
   }
 }
 
-function withoutCreatedAt(info: Record<string, unknown>): Record<string, unknown> {
+export function withoutCreatedAt(info: Record<string, unknown>): Record<string, unknown> {
   const { createdAt: _c, ...rest } = info;
   return rest;
 }
 
 /** One valid registration of each type: type, value, options (made fresh for each call). */
-const POPULATION: ReadonlyArray<readonly [TypeName, () => unknown, () => unknown]> = [
+export const POPULATION: ReadonlyArray<readonly [TypeName, () => unknown, () => unknown]> = [
   ['float', () => 0.7, () => ({ constraints: { min: 0, max: 2 }, description: 'sampling temperature' })],
   ['integer', () => 40, () => ({ constraints: { min: 1, max: 100 } })],
   ['boolean', () => true, () => undefined],
@@ -1106,7 +1108,7 @@ function bulkValue(type: 'float' | 'integer' | 'boolean', i: number): unknown {
 }
 
 /** A snapshot without what may differ between backends: timestamps and the backend's name. */
-function normalizeSnapshot(snapshot: unknown): unknown {
+export function normalizeSnapshot(snapshot: unknown): unknown {
   const s = snapshot as { variables: Record<string, Record<string, unknown>>; metadata: Record<string, unknown> };
   for (const variable of Object.values(s.variables)) {
     delete variable.createdAt;
@@ -1122,7 +1124,7 @@ function normalizeSnapshot(snapshot: unknown): unknown {
 const TIMES = new Set(['createdAt', 'lastUpdatedAt']);
 
 /** listVariables() outcomes equal, createdAt and lastUpdatedAt aside. */
-function sameLists(a: Outcome, b: Outcome): boolean {
+export function sameLists(a: Outcome, b: Outcome): boolean {
   if (!('ok' in a && 'ok' in b)) return sameOutcome(a, b);
   const left = a.ok as Array<Record<string, unknown>>;
   const right = b.ok as Array<Record<string, unknown>>;
@@ -1133,7 +1135,7 @@ function sameLists(a: Outcome, b: Outcome): boolean {
   return true;
 }
 
-function withoutTimes(outcome: Outcome): Outcome {
+export function withoutTimes(outcome: Outcome): Outcome {
   if (!('ok' in outcome)) return outcome;
   return {
     ok: (outcome.ok as Array<Record<string, unknown>>).map((info) => {
@@ -1212,7 +1214,7 @@ function setOrDrop(target: Record<string, unknown>, field: string, value: unknow
 }
 
 /** Applies a mutation to a parsed snapshot in place. */
-function mutate(snapshot: unknown, mutation: Mutation): void {
+export function mutate(snapshot: unknown, mutation: Mutation): void {
   const s = snapshot as { variables: Record<string, Record<string, unknown>>; variableIndex: Record<string, unknown> };
   switch (mutation.kind) {
     case 'none':
