@@ -63,7 +63,6 @@ export class MigratedEvent extends Event {
 
 /** A watch made through the Context: re-made on every backend the Context moves to. */
 interface ContextWatch extends Watch {
-  identifiers: readonly string[];
   readonly createdAt: number;
   readonly callback: (event: WatchEvent) => void;
   readonly options: WatchOptions;
@@ -201,7 +200,6 @@ export class Context extends EventTarget {
     while (this.moving !== undefined) await this.moving;
     const watch: ContextWatch = {
       id: `ctx_watch_${this.nextWatchId++}`,
-      identifiers: [...identifiers],
       createdAt: coarseNow(),
       callback,
       options,
@@ -236,6 +234,8 @@ export class Context extends EventTarget {
   ref(identifier: string): ContextRef | Promise<ContextRef> {
     this.assertOpen();
     const inner = refOf(this.current, identifier);
+    // On an asynchronous backend during a move, bind on the backend the move leaves the Context on.
+    if (isPromise(inner) && this.moving !== undefined) return this.moving.then(() => this.ref(identifier));
     if (isPromise(inner)) return inner.then((bound) => this.track(new ContextRef(this, bound as BoundRef)));
     return this.track(new ContextRef(this, inner as BoundRef));
   }
@@ -328,15 +328,20 @@ export class Context extends EventTarget {
       if (to === from) throw invalidArgument('Context.migrate: the target is the current backend');
       const snapshot = await from.exportState();
       const before = new Set((await to.listVariables()).map((v) => v.id));
+      // Named before the import is sent: an import that times out may still have committed, and must go too.
+      imported = Object.keys(snapshot.variables).filter((id) => !before.has(id));
       await to.importState(snapshot);
-      imported = Object.keys(snapshot.variables);
       await verify(from, to, before);
       await this.rewatch(from, to);
     } catch (error) {
       // Nothing of the move stays in the target; a target the caller passed in stays open.
       if (to !== undefined && to !== from) {
-        for (const id of imported) await quietly(() => to?.deleteVariable(id));
-        if (made) await quietly(() => to?.cleanup());
+        const target = to;
+        const ids = new Set(imported);
+        const close = made ? () => quietly(() => target.cleanup()) : async () => {};
+        if (await removeImported(target, ids)) await close();
+        // A target that did not answer may still apply an import it had received: keep trying to take it out.
+        else void retryRemoval(target, ids).then(close);
       }
       this.moving = undefined;
       release();
@@ -384,7 +389,6 @@ export class Context extends EventTarget {
           watch.unwatch();
           continue;
         }
-        watch.identifiers = live;
         const { includeInitial: _initial, ...rest } = watch.options;
         made.push([watch, await to.watchVariables(live, watch.callback, rest)]);
       }
@@ -419,8 +423,8 @@ function refOf(backend: AnyProvider, identifier: string): BoundRef | Promise<Bou
 export class ContextRef {
   /** The backend's own ref while it is synchronous and current; undefined after a move, until rebound. */
   private local: BoundRef | undefined;
-  /** The backend's ref (or a promise of it, on an asynchronous backend), current or not. */
-  private bound: BoundRef | Promise<BoundRef>;
+  /** The backend's ref (or a promise of it, on an asynchronous backend); undefined until bound again. */
+  private bound: BoundRef | Promise<BoundRef> | undefined;
   readonly id: string;
   readonly name: string;
   readonly type: VariableType;
@@ -456,20 +460,61 @@ export class ContextRef {
     return this.context.setVariable(this.id, value, metadata);
   }
 
-  /** @internal The Context moved: rebind on next use. */
+  /** @internal The Context moved: bind to the new backend now, so a synchronous one answers synchronously at once. */
   unbind(): void {
     this.local = undefined;
-    this.bound = undefined as unknown as BoundRef;
+    this.bound = undefined;
+    try {
+      this.current();
+    } catch {
+      // Not there (deleted meanwhile): the next call reports it.
+    }
   }
 
-  /** The backend's ref for this variable, re-made by id after a move. */
+  /** The backend's ref for this variable, re-made by id after a move (or after a failed attempt). */
   private current(): BoundRef | Promise<BoundRef> {
     if (this.bound === undefined) {
       const bound = refOf(this.context.backend, this.id);
-      this.bound = bound;
-      if (!isPromise(bound)) this.local = bound;
+      if (isPromise(bound)) {
+        this.bound = bound;
+        // A failed binding (say, the server away for a moment) is tried again on the next call.
+        bound.catch(() => {
+          if (this.bound === bound) this.bound = undefined;
+        });
+      } else {
+        this.bound = bound;
+        this.local = bound;
+      }
     }
     return this.bound;
+  }
+}
+
+/**
+ * Takes out of `target` the variables a failed move put there: those it now holds under an id the move
+ * sent. Only ids present are deleted (an absent id would resolve as another variable's name).
+ */
+async function removeImported(target: AnyProvider, ids: ReadonlySet<string>): Promise<boolean> {
+  if (ids.size === 0) return true;
+  let present: VariableInfo[];
+  try {
+    present = await target.listVariables();
+  } catch {
+    return false; // unreachable now
+  }
+  for (const { id } of present) if (ids.has(id)) await quietly(() => target.deleteVariable(id));
+  return true;
+}
+
+/** How long, after a failed move, the Context keeps trying to take its import out of a target that does not answer. */
+const REMOVAL_RETRY_MS = 30_000;
+
+/** removeImported, again and again (backing off to a second) until the target answers or REMOVAL_RETRY_MS pass. */
+async function retryRemoval(target: AnyProvider, ids: ReadonlySet<string>): Promise<void> {
+  const deadline = Date.now() + REMOVAL_RETRY_MS;
+  for (let wait = 50; Date.now() < deadline; wait = Math.min(wait * 2, 1000)) {
+    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    if (await removeImported(target, ids)) return;
   }
 }
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyProvider, Context, JsLocalState, LocalState, type MigrationResult, StateError } from '../dist/index.js';
 import { RedisState } from '../dist/redis/index.js';
+import { Relay } from './redis/relay.js';
 import { freePort, RedisServer, redisMissing } from './redis/server.js';
 
 /** listVariables through JSON, special floats spelled out: what "the same variables exactly" compares. */
@@ -230,10 +231,12 @@ describe('Context moves between in-process backends', () => {
     const t = await ctx.ref('temperature');
     expect(t.get()).toBe(0.9);
     await ctx.migrate((sessionId) => JsLocalState.init({ sessionId }));
-    expect(t.get()).toBe(0.9);
+    // A synchronous backend answers synchronously from the first call after the move, set included.
+    expect(t.set(0.95)).toBeUndefined();
+    expect(t.get()).toBe(0.95);
     t.set(1.3);
     expect(await ctx.getVariable('temperature')).toBe(1.3);
-    expect(await t.version).toBe(2);
+    expect(await t.version).toBe(3);
     await ctx.deleteVariable('temperature');
     expect(await codeOf(() => t.get())).toBe('not_found');
   });
@@ -292,6 +295,35 @@ describe.skipIf(redisMissing !== undefined)(
       expect(await listed(ctx)).toBe(before);
       await ctx.setVariable('a', 2);
       expect(events).toEqual([2]);
+      await ctx.cleanup();
+    });
+
+    it('an import that times out on a slow target but commits there is taken out once the target answers again', async () => {
+      const relay = await Relay.start(server.port);
+      const session = `slow-${n++}`;
+      const ctx = await Context.create({ sessionId: session });
+      await ctx.registerVariable('a', 'integer', 1);
+      const before = await listed(ctx);
+      const target = await RedisState.init({ url: relay.url, sessionId: session, commandTimeoutMs: 300 });
+      // The server applies the import, but its answer (and the next ones) is held back: a slow target.
+      const importState = target.importState.bind(target);
+      target.importState = (snapshot: unknown) => {
+        relay.hold('commands');
+        return importState(snapshot);
+      };
+      expect(await codeOf(() => ctx.migrate(target))).toBe('unavailable');
+      expect(ctx.backend).toBeInstanceOf(LocalState);
+      expect(await listed(ctx)).toBe(before);
+      const observer = await RedisState.init({ url: server.url, sessionId: session });
+      expect(await observer.getVariables(['a'])).toEqual({ a: 1 });
+      relay.release('commands');
+      for (let waited = 0; (await observer.listVariables()).length > 0; waited += 50) {
+        if (waited > 10_000) throw new Error('the import was not taken out of the target');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await observer.cleanup();
+      await target.cleanup();
+      await relay.close();
       await ctx.cleanup();
     });
 
