@@ -81,6 +81,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly descriptors = new Map<string, { readonly text: string | undefined; readonly descriptor: Descriptor }>();
   private readonly subscriptions = new Map<string, Subscription[]>();
   private readonly watchers = new Map<string, Watcher>();
+  /** The feed's sequence number each watch's starting state was read at: it gets changes after it only. */
+  private readonly startSeq = new WeakMap<Watcher, number>();
   private readonly dispatcher = new Dispatcher();
   private nextWatcherId = 1;
   private feed: Feed | undefined;
@@ -181,8 +183,18 @@ export class RedisState implements StateProvider<'async'> {
     metadata?: Readonly<Record<string, unknown>>,
     options?: WriteOptions,
   ): Promise<void> {
+    return this.write(identifier, value, metadata, options, this.nextHop());
+  }
+
+  /** setVariable, with the hop taken when the call was made (a ref's write awaits before it gets here). */
+  private async write(
+    identifier: string,
+    value: unknown,
+    metadata: Readonly<Record<string, unknown>> | undefined,
+    options: WriteOptions | undefined,
+    hop: number,
+  ): Promise<void> {
     this.assertOpen();
-    const hop = this.nextHop();
     for (let attempt = 0; ; attempt++) {
       const entry = await this.current(identifier, attempt > 0);
       const ifVersion = expectedVersion(options);
@@ -234,13 +246,14 @@ export class RedisState implements StateProvider<'async'> {
     for (const identifier of identifiers) {
       if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
     }
-    const missing = this.caching ? identifiers.filter((identifier) => this.cached(identifier) === undefined) : identifiers;
-    const read = await this.fetch(missing);
+    // What the cache holds now: another call may clear it while this one awaits the server.
+    const known = identifiers.map((identifier) => (this.caching ? this.cached(identifier) : undefined));
+    const read = await this.fetch(identifiers.filter((_, i) => known[i] === undefined));
     const result: Record<string, VariableValue> = {};
-    for (const identifier of identifiers) {
-      const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
+    identifiers.forEach((identifier, i) => {
+      const entry = known[i] ?? read.get(identifier);
       if (entry !== undefined) setOwn(result, identifier, entry.value);
-    }
+    });
     this.gets += identifiers.length;
     return result;
   }
@@ -255,10 +268,11 @@ export class RedisState implements StateProvider<'async'> {
     const readGuards = [...guards].filter(([identifier]) => !written.has(identifier));
     for (let attempt = 0; ; attempt++) {
       const fresh = attempt > 0 || !this.caching;
-      const read =
-        fresh || identifiers.some((identifier) => this.cached(identifier) === undefined)
-          ? await this.fetch(identifiers, fresh)
-          : new Map<string, Entry | undefined>();
+      // What the cache holds now: another call may clear it while this one awaits the server.
+      const known = identifiers.map((identifier) => (fresh ? undefined : this.cached(identifier)));
+      const read = known.some((entry) => entry === undefined)
+        ? await this.fetch(identifiers.filter((_, i) => known[i] === undefined))
+        : new Map<string, Entry | undefined>();
       const errors = new BatchErrors();
       const args: string[] = [];
       const entries: Array<Entry | undefined> = [];
@@ -266,7 +280,7 @@ export class RedisState implements StateProvider<'async'> {
       const merged = new Map<string, Metadata>();
       for (let position = 0; position < identifiers.length; position++) {
         const identifier = identifiers[position] as string;
-        const entry = read.has(identifier) ? read.get(identifier) : this.cached(identifier);
+        const entry = known[position] ?? read.get(identifier);
         entries.push(entry);
         let value: VariableValue = 0;
         let metadataJson = '';
@@ -510,9 +524,11 @@ export class RedisState implements StateProvider<'async'> {
         return e.value as T;
       },
       set: async (value, metadata) => {
+        // Taken before the first await: a write made inside a watch callback is one delivery deeper.
+        const hop = this.nextHop();
         await follow();
         try {
-          await this.setVariable(id, value, metadata);
+          await this.write(id, value, metadata, undefined, hop);
         } catch (error) {
           throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
         }
@@ -548,6 +564,7 @@ export class RedisState implements StateProvider<'async'> {
       else list.push(subscription);
     }
     this.watchers.set(watcher.id, watcher);
+    this.startSeq.set(watcher, from.seq);
     if (options.signal !== undefined) {
       watcher.abortListener = () => watcher.unwatch();
       options.signal.addEventListener('abort', watcher.abortListener, { once: true });
@@ -811,11 +828,14 @@ export class RedisState implements StateProvider<'async'> {
       if ((entry.kind !== 'set' && entry.kind !== 'delete') || entry.eid === undefined) continue;
       const list = this.subscriptions.get(entry.eid);
       if (list === undefined) continue;
-      if (entry.hop > MAX_DELIVERY_ROUNDS) {
+      if (entry.hop >= MAX_DELIVERY_ROUNDS) {
         this.loop(entry, list);
         continue;
       }
-      const subscriptions = only === undefined ? [...list] : list.filter((s) => only.has(s.watcher));
+      // A watch whose starting state already included this change (the feed was behind its read) skips it.
+      const subscriptions = list.filter(
+        (s) => (only === undefined || only.has(s.watcher)) && (this.startSeq.get(s.watcher) ?? 0) < entry.seq,
+      );
       const first = subscriptions[0];
       if (first === undefined) continue;
       const descriptor = this.descriptors.get(entry.eid)?.descriptor as Descriptor;

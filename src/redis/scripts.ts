@@ -63,12 +63,15 @@ export const REGISTER = script(
   `
 if redis.call('HEXISTS', names, ARGV[1]) == 1 then return {'exists'} end
 local inner = string.sub(ARGV[1], 2, -2)
-local serial, e
+-- The next serial whose id is not a name, found before anything is written: a refusal changes nothing.
+local serial = tonumber(redis.call('HGET', session, 'serial') or '0')
+local e
 repeat
-  serial = redis.call('HINCRBY', session, 'serial', 1)
+  serial = serial + 1
   if serial > tonumber(ARGV[6]) then return {'serials'} end
   e = '"var_' .. inner .. '_' .. int(serial) .. '"'
 until redis.call('HEXISTS', names, e) == 0
+redis.call('HSET', session, 'serial', int(serial))
 local order = redis.call('HINCRBY', session, 'order', 1)
 local now = clock(nil)
 redis.call('HSET', desc, e, int(order) .. '|' .. int(now) .. '|' .. ARGV[2])
@@ -250,11 +253,10 @@ for first = 1, n, CHUNK do
     keys[#keys + 1] = ARGV[a + 1]
     keys[#keys + 1] = ARGV[a + 2]
   end
-  for _, hash in ipairs({names, desc}) do
-    local found = redis.call('HMGET', hash, unpack(keys))
-    for k = 1, #keys do
-      if found[k] then return {'exists', int(first - 1 + math.floor((k - 1) / 2)), keys[k]} end
-    end
+  local byName, byId = redis.call('HMGET', names, unpack(keys)), redis.call('HMGET', desc, unpack(keys))
+  -- In item order, a name before an id, as every backend reports the first one taken.
+  for k = 1, #keys do
+    if byName[k] or byId[k] then return {'exists', int(first - 1 + math.floor((k - 1) / 2)), keys[k]} end
   end
 end
 local serial = tonumber(redis.call('HGET', session, 'serial') or '0')

@@ -44,9 +44,9 @@ describe.skipIf(redisMissing !== undefined)(
       await new Promise((resolve) => setTimeout(resolve, 200));
       await s.sync();
       expect(errors[0]?.code).toBe('watch_loop');
-      // The first write plus one per delivered round: the loop stopped, and nothing was undone.
-      expect(calls).toBe(101);
-      expect(await s.getVariable('x')).toBe(102);
+      // As in process: 100 rounds delivered, each writing once after the first write; nothing was undone.
+      expect(calls).toBe(100);
+      expect(await s.getVariable('x')).toBe(101);
       await s.dropSession();
     });
 
@@ -72,6 +72,30 @@ describe.skipIf(redisMissing !== undefined)(
       expect(ping).toBeLessThan(60);
       await b.cleanup();
       await a.dropSession();
+    });
+
+    it('a watcher writing back through a ref is bounded the same way', async () => {
+      const s = await RedisState.init({ url: server.url, sessionId: 'loop-ref' });
+      await s.registerVariable('x', 'integer', 0);
+      const ref = await s.ref('x');
+      const errors: string[] = [];
+      let calls = 0;
+      await s.watchVariables(
+        ['x'],
+        (event) => {
+          calls++;
+          void ref.set((event.newValue as number) + 1);
+        },
+        { onError: (error) => errors.push((error as StateError).code) },
+      );
+      await ref.set(1);
+      await eventually(() => errors.length > 0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await s.sync();
+      expect(errors[0]).toBe('watch_loop');
+      expect(calls).toBe(100);
+      expect(await s.getVariable('x')).toBe(101);
+      await s.dropSession();
     });
   },
 );
