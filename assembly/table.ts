@@ -185,6 +185,12 @@ export function init(capacity: i32, maxPages: i32): i32 {
   return type == TYPE_FLOAT ? value : value + 0.0;
 }
 
+/** A write's time: `now`, or the entry's last update time if that is later (a clock never steps back per entry). */
+@inline function stamp(address: i32, now: f64): void {
+  const last = load<f64>(address, ENTRY_UPDATED_AT);
+  store<f64>(address, now > last ? now : last, ENTRY_UPDATED_AT);
+}
+
 /** Adds an entry; returns its handle (>= 0) or a negated status. */
 export function insert(key: u32, type: i32, value: f64, min: f64, max: f64, version: f64, now: f64): i32 {
   if (type != TYPE_FLOAT && type != TYPE_INTEGER && type != TYPE_BOOLEAN) return -STATUS_INVALID_ARGUMENT;
@@ -255,7 +261,7 @@ export function setAt(handle: i32, value: f64, now: f64): i32 {
   if (version >= MAX_SAFE_INTEGER) return STATUS_VERSION_LIMIT;
   store<f64>(address, normalize(type, value), ENTRY_VALUE);
   store<f64>(address, version + 1.0, ENTRY_VERSION);
-  store<f64>(address, now, ENTRY_UPDATED_AT);
+  stamp(address, now);
   return STATUS_OK;
 }
 
@@ -305,7 +311,7 @@ export function setBatch(area: i32, count: i32, now: f64, apply: i32): i32 {
     const version = load<f64>(address, ENTRY_VERSION) + 1.0;
     store<f64>(address, stored, ENTRY_VALUE);
     store<f64>(address, version, ENTRY_VERSION);
-    store<f64>(address, now, ENTRY_UPDATED_AT);
+    stamp(address, now);
     store<f64>(item, stored, BATCH_VALUE);
     store<f64>(item, version, BATCH_VERSION);
   }

@@ -106,7 +106,6 @@ export interface ImportedVariable {
   readonly lastUpdatedAt: number;
 }
 
-const finite = z.number().finite();
 const envelopeSchema = z.strictObject({
   format: z.literal(SNAPSHOT_FORMAT),
   formatVersion: z.literal(SNAPSHOT_FORMAT_VERSION),
@@ -130,8 +129,9 @@ const variableSchema = z.strictObject({
   constraints: z.unknown(),
   metadata: z.unknown(),
   version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  createdAt: finite,
-  lastUpdatedAt: finite,
+  // Epoch milliseconds: integers every backend (and Redis's Lua) can carry exactly.
+  createdAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  lastUpdatedAt: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 });
 
 function invalid(path: string, why: string): StateError {

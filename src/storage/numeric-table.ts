@@ -197,22 +197,6 @@ export class NumericTable implements Storage<NumericCode> {
     this.flags[handle] = list === undefined ? flags & ~WATCHED : flags | WATCHED;
   }
 
-  /** Checks a write in wasm without changing anything; returns the value as it would be stored. */
-  stage(code: NumericCode, value: unknown): VariableValue {
-    const cell = this.cellOf(code, value);
-    const status = this.core.exports.ls_check_at(code >>> 1, cell);
-    if (status !== this.statusOk) throw this.rejection(code, status, value);
-    return this.storedOf(code, cell);
-  }
-
-  apply(code: NumericCode, staged: VariableValue, now: number): void {
-    const status = this.setAt(code >>> 1, toCell(staged), now);
-    // Staging checked this exact write; a failure here is a bug, not bad input.
-    if (status !== this.statusOk)
-      throw new Error(`localstate-wasm: staged write to ${quote(this.name(code))} failed with status ${status}`);
-    this.written(code >>> 1);
-  }
-
   /** Adds a variable; returns its code. May grow memory (the views are refreshed). */
   add(item: NewVariable, order: number): NumericCode {
     const core = this.core;

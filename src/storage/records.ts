@@ -2,14 +2,15 @@
 // src/types/ on every write. Every variable of a JsLocalState lives here, and
 // the string, choice, module, embedding and tensor variables of a LocalState.
 
-import { checkWrite } from '../checks.js';
 import { idOf } from '../ids.js';
 import type { Metadata } from '../metadata.js';
+import type { VariableValue } from '../types/index.js';
 import type { Subscription } from '../watch.js';
 import type { NewVariable, Storage } from './storage.js';
 import { Variable } from './variable.js';
 
-export const records: Storage<Variable> = {
+/** Records, plus the one write step a batch applies after checking every item (see store/batch.ts). */
+export const records: Storage<Variable> & { apply(v: Variable, value: VariableValue, now: number): void } = {
   value: (v) => v.value,
   version: (v) => v.version,
   updatedAt: (v) => v.lastUpdatedAt,
@@ -27,11 +28,11 @@ export const records: Storage<Variable> = {
   setSubscriptions: (v, list: Subscription[] | undefined) => {
     v.subscriptions = list;
   },
-  stage: (v, value) => checkWrite(v, value),
   apply: (v, staged, now) => {
     v.value = staged;
     v.version++;
-    v.lastUpdatedAt = now;
+    // A variable's time never steps back, even past an imported time ahead of this clock.
+    if (now > v.lastUpdatedAt) v.lastUpdatedAt = now;
   },
   add: (item: NewVariable, order: number) => {
     const { name, spec, constraints, rules, metadata, createdAt, value, version, lastUpdatedAt } = item;

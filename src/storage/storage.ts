@@ -52,13 +52,6 @@ export interface Storage<T extends Target> {
   /** Watchers of the target, in registration order; undefined while nobody watches. */
   subscriptions(target: T): Subscription[] | undefined;
   setSubscriptions(target: T, list: Subscription[] | undefined): void;
-  /**
-   * Checks one write against type, constraints and the version limit without changing anything.
-   * Returns what `apply` stores; throws the StateError the caller sees.
-   */
-  stage(target: T, value: unknown): VariableValue;
-  /** Stores a staged value: the value, version + 1, the update time. */
-  apply(target: T, staged: VariableValue, now: number): void;
   /** Adds a validated variable at registration order `order`; may throw out_of_memory. */
   add(item: NewVariable, order: number): T;
   /** Forgets a variable; refs to it read as deleted from now on. */

@@ -5,6 +5,12 @@
 import { type BatchItemError, batchFailed, batchItemError, describeValue, invalidArgument, StateError } from '../errors.js';
 import type { Updates } from '../provider.js';
 
+/**
+ * Most items one updateVariables may hold, on every backend: the wasm table's largest batch (a test holds
+ * the two equal).
+ */
+export const MAX_UPDATE_ITEMS = 2 ** 20;
+
 /** The items of updateVariables, in the order given: identifiers and values side by side (no object per item). */
 export interface BatchItems {
   readonly identifiers: string[];
@@ -21,6 +27,7 @@ export function readUpdates(updates: Updates): BatchItems {
         identifiers.push(key);
         values.push(value);
       }
+      if (identifiers.length > MAX_UPDATE_ITEMS) throw tooMany(identifiers.length);
       return { identifiers, values };
     }
     if (updates === null || typeof updates !== 'object' || Array.isArray(updates)) {
@@ -28,6 +35,7 @@ export function readUpdates(updates: Updates): BatchItems {
     }
     const record = updates as Readonly<Record<string, unknown>>;
     const identifiers = Object.keys(record);
+    if (identifiers.length > MAX_UPDATE_ITEMS) throw tooMany(identifiers.length);
     const values = new Array<unknown>(identifiers.length);
     for (let i = 0; i < identifiers.length; i++) values[i] = record[identifiers[i] as string];
     return { identifiers, values };
@@ -36,6 +44,10 @@ export function readUpdates(updates: Updates): BatchItems {
     // A getter or a Proxy trap threw while the updates were read.
     throw invalidArgument(`updateVariables: the updates could not be read: ${String(error)}`);
   }
+}
+
+function tooMany(count: number): StateError {
+  return invalidArgument(`updateVariables: ${count} items; a batch holds at most ${MAX_UPDATE_ITEMS}`, { rule: 'batchSize' });
 }
 
 /** Failures of a batch, kept in item order whatever order the checks ran in. */

@@ -96,7 +96,9 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     }
     f64[base + this.valueAt] = stored;
     f64[base + this.versionAt] = version + 1;
-    f64[base + this.updatedAt] = coarseNow();
+    // A variable's time never steps back, even past an imported time ahead of this clock.
+    const now = coarseNow();
+    if (now > (f64[base + this.updatedAt] as number)) f64[base + this.updatedAt] = now;
     // Nothing is boxed on a write: the next read boxes the value once.
     this.values[this.handle] = undefined;
     this.cell.value = undefined;

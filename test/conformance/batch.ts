@@ -73,6 +73,17 @@ export function batchTests(factory: ConformanceFactory): void {
       expect(await observe(s)).toEqual(before);
     });
 
+    it('a batch of more than 2^20 items is refused as a whole with invalid_argument', async () => {
+      const s = await seeded();
+      const before = await observe(s);
+      const huge = new Map<string, unknown>([['temperature', 1]]);
+      for (let i = 0; huge.size <= 2 ** 20; i++) huge.set(`x${i}`, i);
+      const error = await errorOf(() => s.updateVariables(huge));
+      expect(error.code).toBe('invalid_argument');
+      expect(error.message).toContain('1048576');
+      expect(await observe(s)).toEqual(before);
+    });
+
     it('an empty batch is a no-op', async () => {
       const s = await seeded();
       const before = await observe(s);

@@ -100,6 +100,29 @@ export function semanticsTests(factory: ConformanceFactory): void {
       }
     });
 
+    it("a variable's lastUpdatedAt never steps back, even past an imported time ahead of the clock; timestamps are safe integers", async () => {
+      const source = await factory();
+      await source.registerVariable('f', 'float', 1);
+      await source.registerVariable('s', 'string', 'a');
+      const snapshot = JSON.parse(JSON.stringify(await source.exportState()));
+      const ahead = Date.now() + 3_600_000;
+      for (const variable of Object.values(snapshot.variables) as Array<{ lastUpdatedAt: number }>) variable.lastUpdatedAt = ahead;
+      const s = await factory({ existingState: snapshot });
+      await s.setVariable('f', 2);
+      await s.updateVariables({ s: 'b' });
+      await (await s.ref('f')).set(3);
+      for (const info of await s.listVariables()) {
+        expect(info.lastUpdatedAt).toBe(ahead);
+        expect(info.lastUpdatedAt).toBeGreaterThanOrEqual(info.createdAt);
+      }
+      for (const bad of [1e20, -1, 1.5]) {
+        const payload = JSON.parse(JSON.stringify(snapshot));
+        (Object.values(payload.variables)[0] as { lastUpdatedAt: number }).lastUpdatedAt = bad;
+        const t = await factory();
+        expect(await codeOf(() => t.importState(payload))).toBe('invalid_export');
+      }
+    });
+
     it('never reuses a clock reading across an await', async () => {
       const s = await factory();
       await s.registerVariable('t', 'float', 0);

@@ -167,7 +167,12 @@ export function snapshotTests(factory: ConformanceFactory): void {
       expect(await copy.getVariable(id)).toBe(2);
       const top = await factory({ existingState: await withSerial(2 ** 52) });
       expect(await codeOf(() => top.registerVariable('c', 'integer', 3))).toBe('invalid_argument');
+      expect(await codeOf(() => top.registerVariable('d', 'integer', 3))).toBe('invalid_argument');
       expect((await top.listVariables()).map((v) => v.name)).toEqual(['a']);
+      // A refused registration uses nothing up: the store still exports, and the export still imports.
+      const exported = JSON.parse(JSON.stringify(await top.exportState()));
+      expect(exported.nextSerial).toBe(2 ** 52 + 1);
+      expect(await (await factory({ existingState: exported })).getVariable('a')).toBe(1);
     });
 
     it("an import carries the exporter's next id serial: no id is generated twice across a move, deleted ones included", async () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../bench/harness.js';
+import { MAX_UPDATE_ITEMS } from '../../dist/store/batch.js';
 import { CONSTANT_NAMES, type ConstantName, type CoreExports } from '../../dist/wasm.js';
 
 const RELEASE_BYTES = readFileSync(new URL('../../dist/core.wasm', import.meta.url));
@@ -707,7 +708,7 @@ describe('core.wasm table (raw exports of the release module)', () => {
       expect(x.ls_get(1)).toBe(1);
     });
 
-    it('a failed ls_set/ls_set_at changes nothing; a successful one bumps version by exactly 1 and stores now', () => {
+    it('a failed ls_set/ls_set_at changes nothing; a successful one bumps version by exactly 1 and stores now, never stepping back', () => {
       const t = fresh();
       const { c, x } = t;
       const h = x.ls_insert(7, c.TYPE_INTEGER, 5, 0, 10, 41, 100);
@@ -730,9 +731,9 @@ describe('core.wasm table (raw exports of the release module)', () => {
       expect(entryAt(t, h)).toEqual({ ...before, value: 6, version: 42, updatedAt: 400 });
       expect(x.ls_set_at(h, 6, 500)).toBe(c.STATUS_OK);
       expect(entryAt(t, h)).toEqual({ ...before, value: 6, version: 43, updatedAt: 500 });
-      // now is stored as given, even when it goes backwards.
+      // A now earlier than the entry's time (an imported time ahead of this clock) keeps the entry's time.
       expect(x.ls_set_at(h, 7, 50)).toBe(c.STATUS_OK);
-      expect(entryAt(t, h)).toEqual({ ...before, value: 7, version: 44, updatedAt: 50 });
+      expect(entryAt(t, h)).toEqual({ ...before, value: 7, version: 44, updatedAt: 500 });
     });
 
     it('ls_check_at returns the status ls_set_at would return and changes nothing', () => {
@@ -943,6 +944,10 @@ describe('core.wasm table (raw exports of the release module)', () => {
       );
     const itemF64 = (t: Table, area: number, i: number, field: number) =>
       new DataView(t.x.memory.buffer).getFloat64(area + i * t.c.BATCH_ITEM_SIZE + field, true);
+
+    it('the largest batch is the one updateVariables allows on every backend', () => {
+      expect(MAX_UPDATE_ITEMS).toBe(LAYOUT.MAX_BATCH_ITEMS);
+    });
 
     it('a batch of up to ls_BATCH_AREA_ITEMS uses the fixed area and never grows memory', () => {
       const t = fresh(0, 1);
