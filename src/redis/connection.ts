@@ -104,20 +104,33 @@ export class Connection {
 
   /** Runs `call`; a failure to reach the server, or no answer within the timeout, becomes `unavailable`. */
   private async bounded<T>(what: string, call: () => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable(what, `no answer within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
-    });
     try {
-      return await Promise.race([call(), deadline]);
+      return await withDeadline(call(), timeoutMs, () => unavailable(what, `no answer within ${timeoutMs} ms`));
     } catch (error) {
       if (error instanceof StateError) throw error;
       if (isServerReply(error)) throw error;
       throw unavailable(what, error instanceof Error ? error.message : String(error), error);
-    } finally {
-      clearTimeout(timer);
     }
+  }
+}
+
+/**
+ * `work`, or the error `late()` makes if it has not settled within `ms`; `onLate` runs then too, so the
+ * caller can drop whatever waits on `work`. The timer never keeps the process alive.
+ */
+export async function withDeadline<T>(work: Promise<T>, ms: number, late: () => Error, onLate?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate?.();
+      reject(late());
+    }, ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

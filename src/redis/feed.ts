@@ -69,10 +69,21 @@ export class Feed {
     this.stopped = this.loop();
   }
 
-  /** Resolves once every change up to `seq` has been handled. */
-  reached(seq: number): Promise<void> {
-    if (this.lastSeq >= seq || !this.running) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  /**
+   * Resolves once every change up to `seq` has been handled. `cancel` drops the wait (its caller gave
+   * up), so a feed that never gets there holds nothing for it.
+   */
+  reached(seq: number): { readonly done: Promise<void>; cancel(): void } {
+    if (this.lastSeq >= seq || !this.running) return { done: Promise.resolve(), cancel: () => {} };
+    let waiter: { seq: number; resolve: () => void } | undefined;
+    const done = new Promise<void>((resolve) => {
+      waiter = { seq, resolve };
+      this.waiters.push(waiter);
+    });
+    const cancel = (): void => {
+      this.waiters = this.waiters.filter((other) => other !== waiter);
+    };
+    return { done, cancel };
   }
 
   async stop(): Promise<void> {

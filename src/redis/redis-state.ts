@@ -44,7 +44,7 @@ import {
   encodeValue,
   entryOf,
 } from './codec.js';
-import { Connection, type Reply } from './connection.js';
+import { Connection, type Reply, withDeadline } from './connection.js';
 import { Feed, type FeedEntry, parseEntries } from './feed.js';
 import { encodeKey, type SessionKeys, sessionKeys } from './keys.js';
 import { parseRedisOptions, type RedisInitOptions } from './options.js';
@@ -55,6 +55,8 @@ const IMPORT_MS_PER_VARIABLE = 0.05;
 
 /** Times a write retries after the variable moved under a metadata merge or changed identity. */
 const MAX_ATTEMPTS = 50;
+/** Identifiers the resolution map holds at most: names that do not exist are remembered too, and a caller may try many. */
+const MAX_RESOLVED = 1 << 16;
 
 /** A ref to a variable of a RedisState: every member but id, name and type is asynchronous. */
 export interface RedisRef<T extends VariableValue = VariableValue> {
@@ -474,24 +476,14 @@ export class RedisState implements StateProvider<'async'> {
       return;
     }
     // Bounded like any call: a feed that cannot catch up means the server is away.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StateError('unavailable', `sync: the change feed did not reach change ${seq} within ${this.options.commandTimeoutMs} ms`, {
-              rule: 'server',
-            }),
-          ),
-        this.options.commandTimeoutMs,
-      );
-      timer.unref();
-    });
-    try {
-      await Promise.race([feed.reached(seq), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const ms = this.options.commandTimeoutMs;
+    const wait = feed.reached(seq);
+    await withDeadline(
+      wait.done,
+      ms,
+      () => new StateError('unavailable', `sync: the change feed did not reach change ${seq} within ${ms} ms`, { rule: 'server' }),
+      wait.cancel,
+    );
   }
 
   async ref<T extends VariableValue = VariableValue>(identifier: string): Promise<RedisRef<T>> {
@@ -677,7 +669,10 @@ export class RedisState implements StateProvider<'async'> {
         else if (keep) this.cache.set(entry.eid, entry);
       }
       read.set(identifier, entry);
-      if (keep) this.resolved.set(identifier, entry?.eid ?? null);
+      if (keep) {
+        if (this.resolved.size >= MAX_RESOLVED) this.resolved.clear();
+        this.resolved.set(identifier, entry?.eid ?? null);
+      }
     });
     return read;
   }

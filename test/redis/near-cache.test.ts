@@ -494,6 +494,19 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       expect(await codeOf(() => a.getVariable('gone'))).toBe('not_found');
     });
 
+    it('a feed that cannot catch up fails the barrier as unavailable within commandTimeoutMs; a later sync passes', async () => {
+      const link = await relay();
+      const a = await client({ commandTimeoutMs: 300 }, link);
+      const b = await client();
+      await b.registerVariable('x', 'integer', 0);
+      await a.sync();
+      await holdFeedWith(link, () => b.setVariable('x', 1));
+      expect(await codeOf(() => a.sync())).toBe('unavailable');
+      link.release('feed');
+      await a.sync();
+      expect(await a.getVariable('x')).toBe(1);
+    });
+
     it('one command reaches the server (INFO commandstats), whether the feed is caught up or has to catch up', async () => {
       const link = await relay();
       const a = await client({}, link);
