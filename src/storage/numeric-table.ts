@@ -306,7 +306,7 @@ export class NumericTable implements Storage<NumericCode> {
   /**
    * Checks every staged item, then applies them all in order, or none (always none when `apply` is
    * false: another item of the batch failed). Returns how many items fail; see statusAt. On success
-   * the mirror holds each variable's last value.
+   * the caller clears each written handle's cached value (see written).
    */
   commitBatch(count: number, now: number, apply: boolean): number {
     const failures = this.core.exports.ls_set_batch(this.batchArea, count, now, apply ? 1 : 0);

@@ -1,13 +1,14 @@
 // Refs: a handle to one variable for hot loops, resolved once.
 //
-// A numeric ref reads the table's value mirror (no allocation when the value
-// escapes) and writes straight into the wasm entry when it can: a number, no
-// metadata, nobody watching, no journal. The checks it makes there are the
+// A numeric ref reads the boxed value cached in a cell shared by every ref to
+// the variable (no allocation when the value escapes; a write clears it and the
+// next read boxes once) and writes straight into the wasm entry when it can: a
+// number, no metadata, nobody watching, no journal. The checks it makes there are the
 // table's own rules, restated per type below (min/max on finite floats, safe
 // integers, 0/1 for booleans, the version limit); anything else goes through
 // the store's write path, where wasm validates. The differential tests hold
-// the two paths to each other. Liveness is a flag shared by every ref to the
-// variable (a RefCell), cleared on delete and cleanup.
+// the two paths to each other. The cell's liveness is cleared on delete and
+// cleanup.
 
 import { coarseNow } from '../clock.js';
 import type { StateError } from '../errors.js';
