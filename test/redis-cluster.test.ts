@@ -55,7 +55,8 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   it('each session lives whole in one slot, and the sessions used spread over different slots and every node', () => {
     expect(tags.length).toBeGreaterThan(20);
     const slots = cluster.slotsOf(tags.map((tag) => `${tag}:session`));
-    expect(new Set(slots).size).toBe(tags.length);
+    // Random session ids: two may share one of the 16,384 slots (about 1.5% of runs for 22 sessions), rarely more.
+    expect(new Set(slots).size).toBeGreaterThanOrEqual(tags.length - 2);
     // Every key each node holds, grouped by session: all of a session's keys on the one node that serves its slot.
     const nodesOfTag = new Map<string, Set<number>>();
     for (const node of cluster.nodes) {
