@@ -22,6 +22,9 @@ export interface ConnectionOptions {
 
 type Client = RedisClientType | RedisClusterType;
 
+/** node-redis command options: a timeout of 0 is none. */
+const UNTIMED = { timeout: 0 } as const;
+
 /** @internal */
 export class Connection {
   private readonly shas = new Map<Script, string>();
@@ -57,7 +60,7 @@ export class Connection {
 
   /** Runs a command on the session's node. */
   send(args: readonly string[], timeoutMs = this.options.commandTimeoutMs): Promise<Reply> {
-    return this.bounded(String(args[0]), () => this.raw(args, timeoutMs), timeoutMs);
+    return this.bounded(String(args[0]), () => this.raw(args), timeoutMs);
   }
 
   /** Runs a script (EVALSHA, loading it on NOSCRIPT) with every session key. */
@@ -69,10 +72,10 @@ export class Connection {
       `script ${script.name}`,
       async () => {
         try {
-          return await this.raw(['EVALSHA', sha, ...tail], timeoutMs);
+          return await this.raw(['EVALSHA', sha, ...tail]);
         } catch (error) {
           if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-          return await this.raw(['EVAL', script.source, ...tail], timeoutMs);
+          return await this.raw(['EVAL', script.source, ...tail]);
         }
       },
       timeoutMs,
@@ -95,11 +98,15 @@ export class Connection {
     return this.client.isReady;
   }
 
-  private raw(args: readonly string[], timeout: number): Promise<Reply> {
-    if (this.cluster) {
-      return (this.client as RedisClusterType).sendCommand(this.routingKey, false, args as string[], { timeout }) as Promise<Reply>;
-    }
-    return (this.client as RedisClientType).sendCommand(args as string[], { timeout }) as Promise<Reply>;
+  /**
+   * Sends a command. No node-redis timeout (its default is 5 s): `bounded` is the one deadline. node-redis
+   * makes an AbortSignal for each timed command, ~10 µs a call here; a reply that comes after the
+   * deadline is still read in order, and dropped.
+   */
+  private raw(args: readonly string[]): Promise<Reply> {
+    if (this.cluster)
+      return (this.client as RedisClusterType).sendCommand(this.routingKey, false, args as string[], UNTIMED) as Promise<Reply>;
+    return (this.client as RedisClientType).sendCommand(args as string[], UNTIMED) as Promise<Reply>;
   }
 
   /** Runs `call`; a failure to reach the server, or no answer within the timeout, becomes `unavailable`. */

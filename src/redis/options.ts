@@ -18,6 +18,13 @@ export interface RedisInitOptions {
   readonly nearCache?: boolean;
   /** Entries the session's change feed keeps (approximately); a watcher further behind loses changes and is told. Default 100,000. */
   readonly streamMaxLength?: number;
+  /**
+   * After the change feed brings nothing new to this client (its own writes, already applied from their
+   * replies, or changes to variables it does not cache), it waits this many ms before it reads again, so
+   * a client in a write loop is not woken once per write. A sync() ends the wait at once. The most this
+   * adds to the invalidation delay. 0: read again at once. Default 2.
+   */
+  readonly feedPauseMs?: number;
   /** A Redis Cluster: its nodes' URLs (any subset; the client discovers the rest). `url` is then ignored. */
   readonly cluster?: { readonly rootNodes: readonly string[] };
   /** Extra socket options for node-redis (TLS certificates and the like); see node-redis's RedisSocketOptions. */
@@ -35,6 +42,7 @@ const schema = z.strictObject({
   commandTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   nearCache: z.boolean().optional(),
   streamMaxLength: z.number().int().min(1).max(1e9).optional(),
+  feedPauseMs: z.number().min(0).max(1000).optional(),
   cluster: z.strictObject({ rootNodes: z.array(z.string().regex(/^rediss?:\/\//)).min(1) }).optional(),
   socket: z.record(z.string(), z.unknown()).optional(),
 });
@@ -47,6 +55,7 @@ export interface ParsedRedisOptions {
   readonly commandTimeoutMs: number;
   readonly nearCache: boolean;
   readonly streamMaxLength: number;
+  readonly feedPauseMs: number;
   readonly cluster: { readonly rootNodes: readonly string[] } | undefined;
   readonly socket: Readonly<Record<string, unknown>> | undefined;
 }
@@ -61,6 +70,7 @@ export function parseRedisOptions(options: RedisInitOptions): ParsedRedisOptions
     commandTimeoutMs: parsed.commandTimeoutMs ?? 5000,
     nearCache: parsed.nearCache ?? true,
     streamMaxLength: parsed.streamMaxLength ?? 100_000,
+    feedPauseMs: parsed.feedPauseMs ?? 2,
     cluster: parsed.cluster,
     socket: parsed.socket,
   };

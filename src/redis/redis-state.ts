@@ -10,7 +10,7 @@
 // updates the cache); another client's write reaches the cache within the
 // feed's delay, and `sync()` waits for every write committed before it.
 
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type CheckedRegistration, checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
 import { alreadyExists, closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
@@ -79,6 +79,8 @@ export class RedisState implements StateProvider<'async'> {
   private readonly cache = new Map<string, Entry>();
   /** Identifier → id as JSON (null: no such variable), until the next register, delete or import. */
   private readonly resolved = new Map<string, string | null>();
+  /** Marks this client's writes on the change feed (random: only ever compared with itself). */
+  private readonly token = randomBytes(9).toString('base64url');
   /** Descriptors parsed so far, by id as JSON, with the text each was parsed from (undefined: built at registration). */
   private readonly descriptors = new Map<string, { readonly text: string | undefined; readonly descriptor: Descriptor }>();
   private readonly subscriptions = new Map<string, Subscription[]>();
@@ -223,6 +225,7 @@ export class RedisState implements StateProvider<'async'> {
         merged === undefined ? '' : encodeMetadata(merged),
         this.maxLength,
         String(hop),
+        this.token,
       ])) as [string, number | string, string?];
       switch (reply[0]) {
         case 'ok':
@@ -310,14 +313,17 @@ export class RedisState implements StateProvider<'async'> {
           metadataJson,
         );
       }
-      for (const [identifier, version] of readGuards) args.push(encodeKey(identifier), String(version));
+      const guardArgs: string[] = [];
+      for (const [identifier, version] of readGuards) guardArgs.push(encodeKey(identifier), String(version));
       const reply = (await this.run(BATCH, [
         String(identifiers.length),
         String(readGuards.length),
         errors.count === 0 ? '1' : '0',
         this.maxLength,
         String(hop),
-        ...args,
+        this.token,
+        JSON.stringify(args),
+        JSON.stringify(guardArgs),
       ])) as Array<string | number>;
       if (reply[0] === 'ok') {
         const updatedAt = Number(reply[identifiers.length + 1]);
@@ -755,8 +761,9 @@ export class RedisState implements StateProvider<'async'> {
       start,
       {
         entries: (entries) => {
-          this.apply(entries);
+          const news = this.apply(entries);
           this.deliver(entries);
+          return news;
         },
         gap: (lost, at) => this.gap(lost, at),
         dropped: () => {
@@ -770,6 +777,7 @@ export class RedisState implements StateProvider<'async'> {
         },
       },
       Math.min(200, this.options.commandTimeoutMs),
+      this.options.feedPauseMs,
     );
   }
 
@@ -785,9 +793,11 @@ export class RedisState implements StateProvider<'async'> {
     let id = from.id;
     while (feed !== undefined && feed.lastSeq > seq) {
       const until = feed.lastSeq;
+      const after = seq;
       const reply = (await this.connection.send(['XRANGE', this.keys.log, `(${id}`, feed.lastId])) as Reply[];
+      // The items of a batch share their entry's seq: all of them are taken, or none.
       for (const entry of parseEntries(reply)) {
-        if (entry.seq <= seq || entry.seq > until) continue;
+        if (entry.seq <= after || entry.seq > until) continue;
         missed.push(entry);
         seq = entry.seq;
         id = entry.id;
@@ -797,12 +807,14 @@ export class RedisState implements StateProvider<'async'> {
     return missed;
   }
 
-  /** The near cache follows every commit. */
-  private apply(entries: readonly FeedEntry[]): void {
+  /** The near cache follows every commit. Returns whether another client changed what the cache holds. */
+  private apply(entries: readonly FeedEntry[]): boolean {
+    let news = false;
     for (const entry of entries) {
       if (entry.kind !== 'set') {
         this.resolved.clear();
         if (entry.kind === 'delete' && entry.eid !== undefined) this.cache.delete(entry.eid);
+        news = true;
         continue;
       }
       const cached = entry.eid === undefined ? undefined : this.cache.get(entry.eid);
@@ -811,7 +823,10 @@ export class RedisState implements StateProvider<'async'> {
       cached.version = entry.version;
       cached.metadata = decodeMetadata(entry.metadata as string);
       cached.lastUpdatedAt = entry.updatedAt;
+      // This client's own write is applied from its reply too (whichever comes first): not news.
+      if (entry.writer !== this.token) news = true;
     }
+    return news;
   }
 
   /** Watch events for feed entries, to every subscribed watcher (or only `only`), in commit order. */
@@ -902,7 +917,7 @@ export class RedisState implements StateProvider<'async'> {
     this.resolved.clear();
     const why =
       lost > 0
-        ? `lost ${lost} changes before this client read them (the stream is bounded to ${this.options.streamMaxLength} entries)`
+        ? `lost ${lost} entries before this client read them (the stream is bounded to ${this.options.streamMaxLength} entries)`
         : `went back ${-lost + 1} changes: the server lost changes it had acknowledged (a restart from an AOF that had not synced them)`;
     const error = new StateError(
       'unavailable',
