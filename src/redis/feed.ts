@@ -171,7 +171,7 @@ export class Feed {
         return false;
       });
       // Only when nothing was new (this client's own writes, applied from their replies, or changes to
-      // variables it does not cache): other clients' changes to what it reads come at once.
+      // variables it neither caches nor watches): other clients' changes to what it uses come at once.
       if (!news && this.pauseMs > 0 && this.waiters.length === 0 && this.running) await this.pause();
     }
   }

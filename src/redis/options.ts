@@ -20,7 +20,7 @@ export interface RedisInitOptions {
   readonly streamMaxLength?: number;
   /**
    * After the change feed brings nothing new to this client (its own writes, already applied from their
-   * replies, or changes to variables it does not cache), it waits this many ms before it reads again, so
+   * replies, or changes to variables it neither caches nor watches), it waits this many ms before it reads again, so
    * a client in a write loop is not woken once per write. A sync() ends the wait at once. The most this
    * adds to the invalidation delay. 0: read again at once. Default 2.
    */
@@ -42,7 +42,7 @@ const schema = z.strictObject({
   commandTimeoutMs: z.number().int().min(1).max(600_000).optional(),
   nearCache: z.boolean().optional(),
   streamMaxLength: z.number().int().min(1).max(1e9).optional(),
-  feedPauseMs: z.number().min(0).max(1000).optional(),
+  feedPauseMs: z.number().min(0).max(60_000).optional(),
   cluster: z.strictObject({ rootNodes: z.array(z.string().regex(/^rediss?:\/\//)).min(1) }).optional(),
   socket: z.record(z.string(), z.unknown()).optional(),
 });

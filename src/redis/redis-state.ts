@@ -762,8 +762,8 @@ export class RedisState implements StateProvider<'async'> {
       {
         entries: (entries) => {
           const news = this.apply(entries);
-          this.deliver(entries);
-          return news;
+          // A watcher hears another client's change at once too, cached or not.
+          return this.deliver(entries) || news;
         },
         gap: (lost, at) => this.gap(lost, at),
         dropped: () => {
@@ -829,9 +829,13 @@ export class RedisState implements StateProvider<'async'> {
     return news;
   }
 
-  /** Watch events for feed entries, to every subscribed watcher (or only `only`), in commit order. */
-  private deliver(entries: readonly FeedEntry[], only?: ReadonlySet<Watcher>): void {
-    if (this.subscriptions.size === 0) return;
+  /**
+   * Watch events for feed entries, to every subscribed watcher (or only `only`), in commit order.
+   * Returns whether any event was another client's change.
+   */
+  private deliver(entries: readonly FeedEntry[], only?: ReadonlySet<Watcher>): boolean {
+    if (this.subscriptions.size === 0) return false;
+    let others = false;
     const changes: Change[] = [];
     const hops: number[] = [];
     for (const entry of entries) {
@@ -850,6 +854,7 @@ export class RedisState implements StateProvider<'async'> {
       if (first === undefined) continue;
       const descriptor = this.descriptors.get(entry.eid)?.descriptor as Descriptor;
       hops.push(entry.hop);
+      if (entry.writer !== this.token) others = true;
       changes.push({
         subscriptions,
         id: first.id,
@@ -879,6 +884,7 @@ export class RedisState implements StateProvider<'async'> {
         this.delivering = undefined;
       }
     });
+    return others;
   }
 
   /**

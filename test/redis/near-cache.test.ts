@@ -426,6 +426,32 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
       });
     }
 
+    it('a feed pause (feedPauseMs) never holds back what the client caches or watches, and sync() ends it', async () => {
+      // A pause of 4 s: were it taken after another client's change, each step below would wait it out.
+      const a = await client({ feedPauseMs: 4000, commandTimeoutMs: 2000 });
+      const b = await client();
+      await b.registerVariable('cached', 'integer', 0);
+      await b.registerVariable('watched', 'integer', 0);
+      await a.registerVariable('own', 'integer', 0);
+      await a.sync();
+      expect(await a.getVariable('cached')).toBe(0);
+      const events: unknown[] = [];
+      await a.watchVariables(['watched'], (event) => events.push(event.newValue));
+      const started = Date.now();
+      for (let i = 1; i <= 3; i++) {
+        await b.setVariable('cached', i);
+        await vi.waitFor(async () => expect(await a.getVariable('cached')).toBe(i), { timeout: 1500, interval: 5 });
+        await b.setVariable('watched', i);
+        await vi.waitFor(() => expect(events).toHaveLength(i), { timeout: 1500, interval: 5 });
+      }
+      expect(Date.now() - started).toBeLessThan(4000);
+      // a's own write comes back on its feed with nothing new: the feed may pause now; a sync() does not wait it out.
+      await a.setVariable('own', 1);
+      await b.setVariable('cached', 10);
+      await a.sync();
+      expect(await a.getVariable('cached')).toBe(10);
+    });
+
     it('within the invalidation delay: measured over 3000 writes (printed)', async () => {
       const reader = await client();
       const writer = await client();
