@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer, redisMissing } from './redis/server.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithRedis } from './redis/server.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'localstate-pack-'));
@@ -124,22 +124,12 @@ Promise.all([LocalState.init({ sessionId: 'cjs' }), JsLocalState.init()]).then((
   });
 });
 
-describe.skipIf(redisMissing !== undefined)(
-  redisMissing === undefined ? 'with redis installed' : `with redis installed: SKIPPED, ${redisMissing}`,
-  () => {
-    let server: RedisServer;
-    beforeAll(async () => {
-      server = await RedisServer.start();
-    });
-    afterAll(async () => {
-      await server?.stop();
-    });
-
-    it('both entries work through require() and import; the main entry never loads redis, the Redis entry does', () => {
-      // The peer, at the version this project tests against, from npm's cache where it can.
-      const version = (JSON.parse(readFileSync(join(root, 'node_modules/redis/package.json'), 'utf8')) as { version: string }).version;
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `redis@${version}`], { cwd: app, stdio: 'pipe' });
-      const use = `const url = process.argv[2];
+describeWithRedis('with redis installed', (server) => {
+  it('both entries work through require() and import; the main entry never loads redis, the Redis entry does', () => {
+    // The peer, at the version this project tests against, from npm's cache where it can.
+    const version = (JSON.parse(readFileSync(join(root, 'node_modules/redis/package.json'), 'utf8')) as { version: string }).version;
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `redis@${version}`], { cwd: app, stdio: 'pipe' });
+    const use = `const url = process.argv[2];
 const state = await RedisState.init({ url, keyPrefix: 'package', sessionId: process.argv[3] });
 await state.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
 await state.setVariable('temperature', 0.9);
@@ -148,9 +138,9 @@ try { await state.setVariable('temperature', 3); } catch (e) { code = e instance
 const value = await state.getVariable('temperature');
 await state.dropSession();
 `;
-      writeFileSync(
-        join(app, 'redis.cjs'),
-        `const isRedis = (file) => /[\\/]node_modules[\\/](redis|@redis)[\\/]/.test(file);
+    writeFileSync(
+      join(app, 'redis.cjs'),
+      `const isRedis = (file) => /[\\/]node_modules[\\/](redis|@redis)[\\/]/.test(file);
 const main = require('localstate-wasm');
 const afterMain = Object.keys(require.cache).filter(isRedis).length;
 const { RedisState, StateError } = require('localstate-wasm/redis');
@@ -160,18 +150,17 @@ ${use}
 console.log(JSON.stringify({ afterMain, loaded: afterRedis > 0, sameError: StateError === main.StateError, code, value }));
 })();
 `,
-      );
-      writeFileSync(
-        join(app, 'redis.js'),
-        `import { RedisState, StateError } from 'localstate-wasm/redis';
+    );
+    writeFileSync(
+      join(app, 'redis.js'),
+      `import { RedisState, StateError } from 'localstate-wasm/redis';
 ${use}
 console.log(JSON.stringify({ code, value }));
 `,
-      );
-      const cjs = execFileSync('node', ['redis.cjs', server.url, 'cjs'], { cwd: app, encoding: 'utf8' });
-      expect(JSON.parse(cjs)).toEqual({ afterMain: 0, loaded: true, sameError: true, code: 'constraint_violation', value: 0.9 });
-      const esm = execFileSync('node', ['redis.js', server.url, 'esm'], { cwd: app, encoding: 'utf8' });
-      expect(JSON.parse(esm)).toEqual({ code: 'constraint_violation', value: 0.9 });
-    }, 120_000);
-  },
-);
+    );
+    const cjs = execFileSync('node', ['redis.cjs', server().url, 'cjs'], { cwd: app, encoding: 'utf8' });
+    expect(JSON.parse(cjs)).toEqual({ afterMain: 0, loaded: true, sameError: true, code: 'constraint_violation', value: 0.9 });
+    const esm = execFileSync('node', ['redis.js', server().url, 'esm'], { cwd: app, encoding: 'utf8' });
+    expect(JSON.parse(esm)).toEqual({ code: 'constraint_violation', value: 0.9 });
+  }, 120_000);
+});

@@ -9,18 +9,7 @@ import { copyMetadata, EMPTY_METADATA, type Metadata } from '../metadata.js';
 import { type ParsedConstraints, parseConstraints, specOf, type TypeSpec, type VariableValue } from '../types/index.js';
 
 /** A variable as a RedisState client knows it: the descriptor, and the last state it saw. */
-export interface Entry {
-  /** The id as JSON: the variable's field in every hash. */
-  readonly eid: string;
-  readonly id: string;
-  readonly name: string;
-  readonly spec: TypeSpec;
-  /** Frozen public constraints, as given. */
-  readonly constraints: unknown;
-  /** Compiled constraints, for checking writes. */
-  readonly rules: unknown;
-  readonly order: number;
-  readonly createdAt: number;
+export interface Entry extends Descriptor {
   value: VariableValue;
   version: number;
   metadata: Metadata;
@@ -69,11 +58,14 @@ function compiledConstraints(key: string, type: string, encoded: unknown, name: 
 
 /** The immutable part of a variable, compiled once: what a write is validated against. */
 export interface Descriptor {
+  /** The id as JSON: the variable's field in every hash. */
   readonly eid: string;
   readonly id: string;
   readonly name: string;
   readonly spec: TypeSpec;
+  /** Frozen public constraints, as given. */
   readonly constraints: unknown;
+  /** Compiled constraints, for checking writes. */
   readonly rules: unknown;
   readonly order: number;
   readonly createdAt: number;

@@ -156,6 +156,28 @@ export type OddWatch =
   | 'options-null'
   | 'signal-not-signal';
 
+/** The watch options an odd case passes: `options` made odd in place, or something else in its stead. */
+export function oddWatchOptions(odd: OddWatch, options: Record<string, unknown>): unknown {
+  switch (odd) {
+    case 'bogus-key':
+      options.bogus = 1;
+      return options;
+    case 'includeInitial-string':
+      options.includeInitial = 'yes';
+      return options;
+    case 'filter-not-function':
+      options.filter = 'changed';
+      return options;
+    case 'options-null':
+      return null;
+    case 'signal-not-signal':
+      options.signal = { aborted: false };
+      return options;
+    default:
+      return options;
+  }
+}
+
 export type WatchRef =
   | { readonly by: 'captured'; readonly index: number; readonly via: 'method' | 'object' | 'id' | 'abort' }
   | { readonly by: 'raw'; readonly value: unknown };

@@ -27,7 +27,7 @@
 import { LocalState, StateError } from '../../dist/index.js';
 import { RedisState } from '../../dist/redis/index.js';
 import type { Ident, Op, WatchFilter, WatchRef } from './ops.js';
-import { isFit, NAMES, ownObject, type TypeName } from './ops.js';
+import { isFit, NAMES, oddWatchOptions, ownObject, type TypeName } from './ops.js';
 import {
   around,
   canonOutcome,
@@ -428,26 +428,7 @@ class RedisRun {
     if (controller !== undefined) options.signal = controller.signal;
     // onError is never called: callbacks only log and filters do not throw. It is passed, to check it is accepted.
     if (op.onError !== 'none') options.onError = () => this.logs[side].push(`${label} onError`);
-    let passed: unknown = options;
-    switch (op.odd) {
-      case 'bogus-key':
-        options.bogus = 1;
-        break;
-      case 'includeInitial-string':
-        options.includeInitial = 'yes';
-        break;
-      case 'filter-not-function':
-        options.filter = 'changed';
-        break;
-      case 'options-null':
-        passed = null;
-        break;
-      case 'signal-not-signal':
-        options.signal = { aborted: false };
-        break;
-      default:
-        break;
-    }
+    const passed = oddWatchOptions(op.odd, options);
     const callback =
       op.odd === 'callback-not-function'
         ? 'log'

@@ -16,7 +16,7 @@
 
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
 import type { Guard, Ident, Mutation, Op, WatchAction, WatchFilter, WatchRef } from './ops.js';
-import { isFit, NAMES, ownObject, type TypeName } from './ops.js';
+import { isFit, NAMES, oddWatchOptions, ownObject, type TypeName } from './ops.js';
 
 type Side = 'wasm' | 'js';
 const SIDES: readonly Side[] = ['wasm', 'js'];
@@ -735,26 +735,7 @@ class Run {
         throw new CallbackError(`${label} onError rethrows (${this.callbackErrorText(side, error)})`);
       };
     }
-    let passed: unknown = options;
-    switch (spec.odd) {
-      case 'bogus-key':
-        options.bogus = 1;
-        break;
-      case 'includeInitial-string':
-        options.includeInitial = 'yes';
-        break;
-      case 'filter-not-function':
-        options.filter = 'changed';
-        break;
-      case 'options-null':
-        passed = null;
-        break;
-      case 'signal-not-signal':
-        options.signal = { aborted: false };
-        break;
-      default:
-        break;
-    }
+    const passed = oddWatchOptions(spec.odd, options);
     const callback = spec.odd === 'callback-not-function' ? 'log' : this.callback(side, store, handle, spec.act, state);
     const before = new Set(this.watcherIds(store));
     try {

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe } from 'vitest';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 export const REDIS_CLI = process.env.REDIS_CLI_BIN ?? 'redis-cli';
@@ -252,5 +253,22 @@ function ping(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
     socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
     socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+/**
+ * A describe block whose tests share a redis-server of its own (started before them, stopped after), or,
+ * where there is no redis-server, shown as skipped with a title that says why. `server()` is the server.
+ */
+export function describeWithRedis(title: string, body: (server: () => RedisServer) => void): void {
+  describe.skipIf(redisMissing !== undefined)(redisMissing === undefined ? title : `${title}: SKIPPED, ${redisMissing}`, () => {
+    let server: RedisServer | undefined;
+    beforeAll(async () => {
+      server = await RedisServer.start();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+    body(() => server as RedisServer);
   });
 }
