@@ -39,3 +39,11 @@ export function coarseNow(): number {
   if (cached < 0 || ++servedSinceRead >= MAX_CACHED_READS) return read();
   return cached;
 }
+
+/** Raises the clock's floor to `ms`, so that a store recovered from disk never stamps a write before its recovered ones. */
+export function observeTime(ms: number): void {
+  if (ms > latest) {
+    latest = ms;
+    cached = -1;
+  }
+}

@@ -2,7 +2,9 @@
 //
 // A numeric ref reads the table's value mirror (no allocation when the value
 // escapes) and writes straight into the wasm entry when it can: a number, no
-// metadata, nobody watching, no journal. The checks it makes there are the
+// metadata, nobody watching. A persisted store's journal gets the write from
+// the ref itself, as one small record, so that path stays fast with
+// persistence on (see bench/persist.ts). The checks it makes there are the
 // table's own rules, restated per type below (min/max on finite floats, safe
 // integers, 0/1 for booleans, the version limit); anything else goes through
 // the store's write path, where wasm validates. The differential tests hold
@@ -18,13 +20,14 @@ import type { NumericCode } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
 import type { VariableType, VariableValue } from '../types/index.js';
 import type { Core } from '../wasm.js';
+import type { Journal } from './journal.js';
 
 /** @internal What a ref needs from its store. */
 export interface RefHost {
   totalOperations: number;
   totalUpdates: number;
-  /** Set while something must see every write (a journal): refs then take the store's write path. */
-  readonly recording: boolean;
+  /** The journal of a persisted store: the fast path appends its writes to it. */
+  readonly journal: Journal | undefined;
   writeNumeric(code: NumericCode, value: unknown, metadata: unknown): void;
   writeRecord(variable: Variable, value: unknown, metadata: unknown): void;
   staleRef(name: string, id: string): StateError;
@@ -41,6 +44,8 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
   protected readonly core: Core;
   /** handle × stride: the entry's first f64 relative to the entries base. */
   protected readonly entry: number;
+  /** Registration order: how the journal names the variable. */
+  protected readonly order: number;
 
   constructor(
     protected readonly host: RefHost,
@@ -55,6 +60,7 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     this.values = table.values;
     this.core = table.core;
     this.entry = this.handle * table.core.stride;
+    this.order = table.order(code);
   }
 
   get version(): number {
@@ -70,8 +76,16 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
 
   set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
     if (!this.cell.live) throw this.stale();
-    if (typeof value !== 'number' || metadata !== undefined || this.host.recording || this.table.watched[this.handle] !== 0) {
-      this.host.writeNumeric(this.code, value, metadata);
+    const host = this.host;
+    const journal = host.journal;
+    if (
+      typeof value !== 'number' ||
+      metadata !== undefined ||
+      this.table.watched[this.handle] !== 0 ||
+      // A read-only store (a failed write or fsync): the store's path throws io_error.
+      (journal !== undefined && journal.failure !== undefined)
+    ) {
+      host.writeNumeric(this.code, value, metadata);
       return;
     }
     const core = this.core;
@@ -84,13 +98,15 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
       this.host.writeNumeric(this.code, value, metadata);
       return;
     }
-    f64[at + core.valueOffset] = typeof stored === 'boolean' ? (stored ? 1 : 0) : stored;
+    const cell = typeof stored === 'boolean' ? (stored ? 1 : 0) : (stored as number);
+    const now = coarseNow();
+    f64[at + core.valueOffset] = cell;
     f64[at + core.versionOffset] = version + 1;
-    f64[at + core.updatedAtOffset] = coarseNow();
+    f64[at + core.updatedAtOffset] = now;
     this.values[this.handle] = stored;
-    const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;
+    if (journal !== undefined) journal.numeric(this.order, cell, now);
   }
 
   /** The value as stored and handed out (-0 kept by floats only) if the table's rules accept `value`, else undefined. */
