@@ -86,8 +86,8 @@ export class FileJournal implements Journal {
   private flushQueued = false;
   /** The clock reading the last TIME record carried (NaN: none in this segment yet). */
   private lastTime = Number.NaN;
-  /** totalOperations as a replay of what is journaled would count it. */
-  private opsJournaled: number;
+  /** totalOperations when the store opened: a close journals the count when it changed. */
+  private readonly operationsAtOpen: number;
   private fd: number;
   private segment: number;
   private frameIndex: number;
@@ -121,7 +121,6 @@ export class FileJournal implements Journal {
   // Figures for persistence().
   private records = 0;
   private bytesWritten = 0;
-  private numericWrites = 0;
   private frames = 0;
   private syncs = 0;
   private compactions = 0;
@@ -152,7 +151,7 @@ export class FileJournal implements Journal {
     this.snapshotBytes = setup.snapshotBytes;
     this.compaction = setup.compaction;
     this.compactor = setup.compaction === false ? undefined : new Compactor();
-    this.opsJournaled = store.totalOperations;
+    this.operationsAtOpen = store.totalOperations;
     this.out.at = FRAME_HEADER_SIZE;
     if (setup.fsync === 'everysec') {
       this.timer = setInterval(() => this.backgroundSync(), SYNC_INTERVAL_MS);
@@ -169,12 +168,13 @@ export class FileJournal implements Journal {
 
   // ─── commit points (the store calls these after a write succeeded) ──────────
 
+  /** The hot one: a clock check, three stores into the buffer, a count. */
   numeric(order: number, cell: number, now: number, extra?: Metadata): void {
     if (now !== this.lastTime) this.time(now, 1);
     const out = this.out;
-    out.reserve(SET_WIDE_SIZE);
     const view = out.view;
     const at = out.at;
+    // No room check: every operation starts below FLUSH_BYTES, in a buffer of at least BUFFER_BYTES (see ended()).
     if (order < SHORT_ORDER_LIMIT) {
       view.setUint8(at, RECORD.SET);
       view.setUint32(at + 1, order, true);
@@ -186,16 +186,16 @@ export class FileJournal implements Journal {
       view.setFloat64(at + 9, cell, true);
       out.at = at + SET_WIDE_SIZE;
     }
-    this.numericWrites++;
     if (extra !== undefined) this.writeMetadata(order, extra);
-    this.ended(1, 1);
+    if (++this.pending >= this.flushEvery || out.at >= FLUSH_BYTES) this.handOff();
+    else if (!this.flushQueued) this.queueFlush();
   }
 
   record(variable: Variable, now: number, extra?: Metadata): void {
     if (now !== this.lastTime) this.time(now, 1);
     this.writeValue(variable, variable.value);
     if (extra !== undefined) this.writeMetadata(variable.order, extra);
-    this.ended(1, 1);
+    this.ended(1);
   }
 
   batch(
@@ -217,25 +217,24 @@ export class FileJournal implements Journal {
       if (typeof target === 'number') {
         const table = this.table as NumericTable;
         this.writeSet(table.order(target), table.appliedCell(slot++));
-        this.numericWrites++;
       } else {
         this.writeValue(target, stored[position] as VariableValue);
       }
     }
-    this.ended(count, count);
+    this.ended(count);
   }
 
   registered(variable: StoredVariable): void {
     if (variable.createdAt !== this.lastTime) this.time(variable.createdAt, 1);
     this.out.u8(RECORD.REGISTER);
     encodeVariable(this.out, variable);
-    this.ended(1, 1);
+    this.ended(1);
   }
 
   deleted(order: number): void {
     this.out.u8(RECORD.DELETE);
     this.out.f64(order);
-    this.ended(1, 1);
+    this.ended(1);
   }
 
   imported(sessionId: string, at: number, variables: readonly StoredVariable[]): void {
@@ -246,7 +245,7 @@ export class FileJournal implements Journal {
     out.f64(at);
     out.utf16(sessionId);
     for (const variable of variables) encodeVariable(out, variable);
-    this.ended(1, 0);
+    this.ended(1);
   }
 
   // ─── hand-off, sync, close ──────────────────────────────────────────────────
@@ -266,8 +265,10 @@ export class FileJournal implements Journal {
     let error = this.failure;
     if (error === undefined) {
       try {
-        // Reads since the last clock reading counted operations too: a clean close keeps them exact.
-        if (this.store.totalOperations !== this.opsJournaled) this.time(Number.isNaN(this.lastTime) ? coarseNow() : this.lastTime, 0);
+        // Reads count as operations too, and only clock readings carry the count: a clean close ends with one.
+        if (this.store.totalOperations !== this.operationsAtOpen || this.frames > 0 || this.pending > 0) {
+          this.time(Number.isNaN(this.lastTime) ? coarseNow() : this.lastTime, 0);
+        }
         this.handOff();
         for (const fd of [...this.retired, this.fd]) this.fs.fdatasyncSync(fd);
         if (this.dirDirty) syncDirectory(this.fs, this.dir);
@@ -291,9 +292,8 @@ export class FileJournal implements Journal {
       segments: this.segmentBytes.size,
       journalBytes,
       snapshotBytes: this.snapshotBytes,
-      records: this.records,
+      records: this.records + this.pending,
       bytesWritten: this.bytesWritten,
-      numericWrites: this.numericWrites,
       frames: this.frames,
       syncs: this.syncs,
       compactions: this.compactions,
@@ -321,10 +321,8 @@ export class FileJournal implements Journal {
     const at = out.at;
     out.view.setUint8(at, RECORD.TIME);
     out.view.setFloat64(at + 1, now, true);
-    const before = this.store.totalOperations - ops;
-    out.view.setFloat64(at + 9, before, true);
+    out.view.setFloat64(at + 9, this.store.totalOperations - ops, true);
     out.at = at + TIME_SIZE;
-    this.opsJournaled = before;
   }
 
   private writeSet(order: number, cell: number): void {
@@ -347,7 +345,6 @@ export class FileJournal implements Journal {
   private writeValue(variable: Variable, value: VariableValue): void {
     if (variable.spec.numeric) {
       this.writeSet(variable.order, toCell(value));
-      this.numericWrites++;
       return;
     }
     const out = this.out;
@@ -363,16 +360,19 @@ export class FileJournal implements Journal {
     out.json(extra);
   }
 
-  /** The end of one operation of `records` records counting `ops` operations: hand off now, or by the end of the stretch. */
-  private ended(records: number, ops: number): void {
-    this.records += records;
-    this.opsJournaled += ops;
+  /**
+   * The end of one operation of `records` records: hand off now, or by the end of the stretch. Handing
+   * off at FLUSH_BYTES keeps every operation starting below it, which numeric() relies on.
+   */
+  private ended(records: number): void {
     this.pending += records;
     if (this.pending >= this.flushEvery || this.out.at >= FLUSH_BYTES) this.handOff();
-    else if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(this.flushTask);
-    }
+    else if (!this.flushQueued) this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    this.flushQueued = true;
+    queueMicrotask(this.flushTask);
   }
 
   private readonly flushTask = (): void => {
@@ -392,9 +392,14 @@ export class FileJournal implements Journal {
 
   /** Writes the waiting records as one frame (and, for `always`, syncs it). Throws io_error after turning the store read-only. */
   private handOff(): void {
-    this.pending = 0;
     const out = this.out;
-    if (out.at === FRAME_HEADER_SIZE || this.failure !== undefined) return;
+    this.records += this.pending;
+    this.pending = 0;
+    if (out.at === FRAME_HEADER_SIZE) return;
+    if (this.failure !== undefined) {
+      out.at = FRAME_HEADER_SIZE; // never written: a failed journal writes nothing more
+      return;
+    }
     const length = out.at;
     sealFrame(out.bytes, out.view, 0, length, this.frameIndex);
     // The buffer is reused whatever happens next: a frame is written at most once.

@@ -40,8 +40,6 @@ export interface PersistenceInfo {
   readonly records: number;
   /** Journal bytes this store has written since it opened. */
   readonly bytesWritten: number;
-  /** Numeric writes journaled since it opened (float, integer and boolean values, by any path). */
-  readonly numericWrites: number;
   readonly frames: number;
   readonly syncs: number;
   readonly compactions: number;
