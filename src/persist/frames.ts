@@ -76,7 +76,8 @@ export class FrameFile {
   storeId: Uint8Array = new Uint8Array(STORE_ID_SIZE);
   private end: FrameEnd = { kind: 'clean', offset: FILE_HEADER_SIZE };
   frameCount = 0;
-  private buffer = new Uint8Array(CHUNK);
+  /** Sized to the file when it is small: most files a store opens are a few hundred bytes. */
+  private buffer: Uint8Array;
   private bufferStart = 0;
   private bufferEnd = 0;
   private readonly fd: number;
@@ -91,6 +92,7 @@ export class FrameFile {
     this.fd = fs.openSync(path, 'r');
     try {
       this.size = fs.fstatSync(this.fd).size;
+      this.buffer = new Uint8Array(Math.min(CHUNK, Math.max(this.size, FILE_HEADER_SIZE)));
       if (this.size < FILE_HEADER_SIZE) {
         // A file cut short before its header was complete: only a crash while creating it does that.
         this.end = { kind: 'torn', offset: 0, bytes: this.size };

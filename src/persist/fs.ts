@@ -54,7 +54,7 @@ export function persistFs(): PersistFs {
   return active;
 }
 
-/** @internal Tests only: the file system stores opened from now on use (undefined: node:fs again). */
+/** Tests only (this module is not exported by the package): the file system stores opened from now on use (undefined: node:fs again). */
 export function setPersistFs(replacement: PersistFs | undefined): void {
   active = replacement ?? nodeFs;
 }

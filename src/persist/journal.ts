@@ -270,7 +270,11 @@ export class FileJournal implements Journal {
           this.time(Number.isNaN(this.lastTime) ? coarseNow() : this.lastTime, 0);
         }
         this.handOff();
-        for (const fd of [...this.retired, this.fd]) this.fs.fdatasyncSync(fd);
+        // Nothing new since the last sync (a store opened and closed, say): no fsync to wait for.
+        if (this.synced < this.written || this.retired.length > 0) {
+          for (const fd of [...this.retired, this.fd]) this.fs.fdatasyncSync(fd);
+          this.synced = this.written;
+        }
         if (this.dirDirty) syncDirectory(this.fs, this.dir);
       } catch (caught) {
         error = this.failure ?? this.fail(ioError(this.currentPath(), 'sync', caught));

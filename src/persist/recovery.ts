@@ -236,7 +236,7 @@ export function applyRepairs(fs: PersistFs, dir: string, journal: ReplayedJourna
   if (journal.torn !== undefined && journal.torn.offset > 0) {
     truncate(fs, join(dir, segmentFile(journal.torn.segment)), journal.torn.offset);
   }
-  syncDirectory(fs, dir);
+  if (repairs.length > 0) syncDirectory(fs, dir);
   return repairs;
 }
 

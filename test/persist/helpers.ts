@@ -4,8 +4,9 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { JsLocalState, LocalState, type PersistOptions } from '../../dist/index.js';
+import { nodeFs, type PersistFs, setPersistFs } from '../../dist/persist/fs.js';
 import { canon } from '../differential/runner.js';
 
 export type Backend = typeof LocalState | typeof JsLocalState;
@@ -73,4 +74,22 @@ export function fingerprint(store: AnyStore, options: { times?: boolean; operati
     session: times ? [store.sessionId, exported.metadata.createdAt] : [],
     next: inside.registry.mark(),
   });
+}
+
+/**
+ * node:fs without its waits for the disk (fsync, fdatasync): for tests of what the files say, not of
+ * when they reach the platter, which would spend most of their time in fsync on a shared machine.
+ */
+export const noSyncFs: PersistFs = {
+  ...nodeFs,
+  fdatasyncSync: () => undefined,
+  fsyncSync: () => undefined,
+  fdatasync: (_fd, callback) => setImmediate(callback, null),
+  fsync: (_fd, callback) => setImmediate(callback, null),
+};
+
+/** Uses `fs` for every store this test file opens (restored after it). */
+export function useFs(fs: PersistFs): void {
+  beforeAll(() => setPersistFs(fs));
+  afterAll(() => setPersistFs(undefined));
 }
