@@ -13,7 +13,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mulberry32 } from '../../bench/harness.js';
 import type { StateError, VariableValue } from '../../dist/index.js';
-import { type AnyStore, BACKENDS, type Backend, fingerprint, freshPath, internals, noSyncFs, persistOptions, useFs } from './helpers.js';
+import {
+  type AnyStore,
+  BACKENDS,
+  type Backend,
+  fingerprint,
+  frameEnds,
+  freshPath,
+  internals,
+  noSyncFs,
+  persistOptions,
+  useFs,
+} from './helpers.js';
 
 interface History {
   readonly path: string;
@@ -80,17 +91,6 @@ async function buildHistory(Backend: Backend): Promise<History> {
   const files = readdirSync(path).sort();
   expect(files).toEqual(['MANIFEST', 'journal-00000002.lsj', 'journal-00000003.lsj', 'snapshot-00000002.lss']);
   return { path, states, middleStart, lastStart };
-}
-
-/** Frame boundaries of a segment: the end offset of each whole frame. */
-function frameEnds(file: string): number[] {
-  const bytes = readFileSync(file);
-  const ends: number[] = [];
-  for (let at = 32; at < bytes.length; ) {
-    at += 16 + bytes.readUInt32LE(at);
-    ends.push(at);
-  }
-  return ends;
 }
 
 async function openState(Backend: Backend, path: string, repair = false): Promise<string> {

@@ -1,7 +1,7 @@
 // Shared by the persistence tests: temp directories, the two backends, and a
 // fingerprint of everything a recovered store must reproduce exactly.
 
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -32,6 +32,17 @@ export function crashCopy(path: string): string {
   cpSync(path, copy, { recursive: true });
   rmSync(join(copy, 'LOCK'), { force: true });
   return copy;
+}
+
+/** Frame boundaries of a segment: the end offset of each whole frame. */
+export function frameEnds(file: string): number[] {
+  const bytes = readFileSync(file);
+  const ends: number[] = [];
+  for (let at = 32; at < bytes.length; ) {
+    at += 16 + bytes.readUInt32LE(at);
+    ends.push(at);
+  }
+  return ends;
 }
 
 /** Store files in a directory, sorted. */
