@@ -8,7 +8,7 @@
 //   - the loss is within the mode's bound: with 'always', nothing that
 //     returned; with 'everysec' and 'no' (a process crash: the OS keeps what it
 //     was handed), nothing before the last synchronous stretch, and fewer than
-//     1,024 records of it.
+//     FLUSH_RECORDS (4,096) records of it.
 // A third of the trials compact every 16 KiB, and every tenth runs long enough for compactions to
 // finish, so kills land before, during and after a manifest switch.
 // Seeded and reproducible: CRASH_SEED, CRASH_TRIALS (CI: 100; npm run test:crash: 2,000), CRASH_TRIAL (one trial).
@@ -17,14 +17,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JsLocalState, LocalState } from '../../dist/index.js';
+import { FLUSH_RECORDS } from '../../dist/persist/journal.js';
 import { PAIRS, random32, Workload } from './fixtures/workload.mjs';
 import { type AnyStore, type Backend, fingerprint, freshPath, persistOptions } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.mjs', import.meta.url));
 const MODES = ['always', 'everysec', 'no'] as const;
 type Mode = (typeof MODES)[number];
-/** The hand-off bound of 'everysec' and 'no': records waiting within one synchronous stretch. */
-const FLUSH_RECORDS = 1024;
 
 const trials = Number(process.env.CRASH_TRIALS ?? 100);
 const baseSeed = Number(process.env.CRASH_SEED ?? 20_261_201);

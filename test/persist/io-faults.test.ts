@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { JsLocalState, type StateError } from '../../dist/index.js';
 import { compact } from '../../dist/persist/compaction.js';
 import { nodeFs, type PersistFs, setPersistFs } from '../../dist/persist/fs.js';
+import { FLUSH_RECORDS } from '../../dist/persist/journal.js';
 import { codeOf } from '../conformance/backend.js';
 import { type AnyStore, BACKENDS, crashCopy, filesOf, fingerprint, freshPath, persistOptions } from './helpers.js';
 
@@ -185,15 +186,15 @@ describe.each(BACKENDS)('I/O faults on %s', (_label, Backend) => {
     reopened.cleanup();
   });
 
-  it('a failure inside a long stretch (the 1,024-record bound) throws io_error from the write that hit it', async () => {
+  it('a failure inside a long stretch (at the hand-off bound) throws io_error from the write that hit it', async () => {
     const path = freshPath();
-    // The 2nd write, after the header: the hand-off at 1,024 records.
+    // The 2nd write, after the header: the hand-off at FLUSH_RECORDS records.
     await withFs(faultyFs('write', 2), async () => {
       const store = await open(path, 'everysec');
       store.registerVariable('x', 'integer', 0);
       store.registerVariable('label', 'string', 'a');
       let thrown: StateError | undefined;
-      for (let i = 1; i <= 2000 && thrown === undefined; i++) {
+      for (let i = 1; i <= 2 * FLUSH_RECORDS && thrown === undefined; i++) {
         try {
           store.setVariable('x', i);
         } catch (error) {

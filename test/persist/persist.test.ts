@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
+import { FLUSH_RECORDS } from '../../dist/persist/journal.js';
 import { codeOf } from '../conformance/backend.js';
 import { type AnyStore, BACKENDS, crashCopy, fingerprint, freshPath, internals, persistOptions } from './helpers.js';
 
@@ -124,19 +125,20 @@ describe.each(BACKENDS)('persistence on %s', (_label, Backend) => {
     store.cleanup();
   });
 
-  it('within one long synchronous stretch, at most 1,024 records wait: the rest is already in the files', async () => {
+  it(`within one long synchronous stretch, fewer than ${FLUSH_RECORDS} records wait: the rest is already in the files`, async () => {
     const path = freshPath();
     const store = await Backend.init({ persist: persistOptions(path, { fsync: 'everysec' }) });
     store.registerVariable('x', 'integer', 0);
     let copy = '';
-    for (let i = 1; i <= 5000; i++) {
+    const at = Math.floor(2.7 * FLUSH_RECORDS);
+    for (let i = 1; i <= 3 * FLUSH_RECORDS; i++) {
       store.setVariable('x', i);
-      if (i === 4321) copy = crashCopy(path); // inside the stretch: nothing has awaited
+      if (i === at) copy = crashCopy(path); // inside the stretch: nothing has awaited
     }
     const killed = await Backend.init({ persist: persistOptions(copy) });
     const recovered = killed.getVariable('x') as number;
-    expect(recovered).toBeGreaterThanOrEqual(4321 - 1024);
-    expect(recovered).toBeLessThanOrEqual(4321);
+    expect(recovered).toBeGreaterThan(at - FLUSH_RECORDS);
+    expect(recovered).toBeLessThanOrEqual(at);
     killed.cleanup();
     store.cleanup();
   });
