@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
+import { nodeFs, setPersistFs } from '../../dist/persist/fs.js';
 import { FLUSH_RECORDS } from '../../dist/persist/journal.js';
 import { codeOf } from '../conformance/backend.js';
 import { type AnyStore, BACKENDS, crashCopy, fingerprint, freshPath, internals, persistOptions } from './helpers.js';
@@ -141,6 +142,26 @@ describe.each(BACKENDS)('persistence on %s', (_label, Backend) => {
     expect(recovered).toBeLessThanOrEqual(at);
     killed.cleanup();
     store.cleanup();
+  });
+
+  it("with 'everysec', a synchronous stretch longer than a second starts an fdatasync itself (the timer cannot run)", async () => {
+    let syncs = 0;
+    setPersistFs({ ...nodeFs, fdatasync: (fd, callback) => (syncs++, nodeFs.fdatasync(fd, callback)) });
+    try {
+      const store = await Backend.init({ persist: persistOptions(freshPath(), { fsync: 'everysec' }) });
+      store.registerVariable('x', 'integer', 0);
+      const started = performance.now();
+      let during = 0;
+      for (let i = 1; performance.now() - started < 1200; i++) {
+        store.setVariable('x', i);
+        if (i % 1000 === 0) during = syncs; // read inside the stretch: no callback has run, nothing awaited
+      }
+      expect(during).toBeGreaterThanOrEqual(1);
+      await store.flush();
+      store.cleanup();
+    } finally {
+      setPersistFs(undefined);
+    }
   });
 
   it('flush() resolves once everything written so far is on disk; cleanup() flushes and closes', async () => {
