@@ -146,7 +146,13 @@ describe.each(BACKENDS)('persistence on %s', (_label, Backend) => {
 
   it("with 'everysec', a synchronous stretch longer than a second starts an fdatasync itself (the timer cannot run)", async () => {
     let syncs = 0;
-    setPersistFs({ ...nodeFs, fdatasync: (fd, callback) => (syncs++, nodeFs.fdatasync(fd, callback)) });
+    setPersistFs({
+      ...nodeFs,
+      fdatasync: (fd, callback) => {
+        syncs++;
+        nodeFs.fdatasync(fd, callback);
+      },
+    });
     try {
       const store = await Backend.init({ persist: persistOptions(freshPath(), { fsync: 'everysec' }) });
       store.registerVariable('x', 'integer', 0);
