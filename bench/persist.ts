@@ -199,7 +199,9 @@ export async function persistBytesCase(writes = 1_000_000): Promise<CaseResult> 
     p99: {},
     ratios: [],
     unit: 'bytes',
-    note: 'report: a SET record is 13 B; clock readings and frame headers add the rest',
+    note: `report: ${Object.entries(medians)
+      .map(([label, bytes]) => `${label} ${bytes.toFixed(2)} B`)
+      .join(', ')}; a SET record is 13 B, clock readings and frame headers add the rest`,
   };
 }
 

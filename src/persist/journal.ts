@@ -217,6 +217,7 @@ export class FileJournal implements Journal {
     now: number,
   ): void {
     const count = targets.length;
+    if (count === 0) return; // a batch of nothing (read guards only) changes nothing
     if (now !== this.lastTime) this.time(now, count);
     const out = this.out;
     if (extra !== undefined) {

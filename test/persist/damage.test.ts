@@ -123,34 +123,41 @@ afterAll(() => {
 });
 useFs(noSyncFs);
 
+/** The byte-by-byte tests open a store hundreds of times: slow on a loaded machine, never stuck. */
+const MANY_OPENS_MS = 240_000;
+
 describe.each(BACKENDS)('damage on %s', (label, Backend) => {
   let history: History;
   beforeAll(async () => {
     history = await buildHistory(Backend);
   });
 
-  it('recovers the state after the last whole frame when the last segment is cut at any byte, and cuts the file back', async () => {
-    const segment = 'journal-00000003.lsj';
-    const ends = frameEnds(join(history.path, segment));
-    const size = statSync(join(history.path, segment)).size;
-    // The closing frame of cleanup() carries only the operation count: the state after it is the last one.
-    const stateAfter = (frames: number) => history.states[Math.min(history.lastStart + frames, history.states.length - 1)];
-    const work = freshPath();
-    // Every byte of the header, and of the last three frames.
-    const cuts = [
-      ...Array.from({ length: 40 }, (_, i) => i),
-      ...Array.from({ length: size - (ends.at(-4) ?? 32) }, (_, i) => (ends.at(-4) ?? 32) + i),
-    ];
-    for (const cut of cuts) {
-      rmSync(work, { recursive: true, force: true });
-      cpSync(history.path, work, { recursive: true });
-      truncateSync(join(work, segment), cut);
-      const whole = ends.filter((end) => end <= cut).length;
-      expect(await openState(Backend, work), `${label}: cut at ${cut}`).toBe(stateAfter(whole));
-      const kept = statSync(join(work, segment)).size;
-      expect(kept, `cut at ${cut}`).toBe(cut < 32 ? 32 : whole === 0 ? 32 : (ends[whole - 1] as number));
-    }
-  });
+  it(
+    'recovers the state after the last whole frame when the last segment is cut at any byte, and cuts the file back',
+    async () => {
+      const segment = 'journal-00000003.lsj';
+      const ends = frameEnds(join(history.path, segment));
+      const size = statSync(join(history.path, segment)).size;
+      // The closing frame of cleanup() carries only the operation count: the state after it is the last one.
+      const stateAfter = (frames: number) => history.states[Math.min(history.lastStart + frames, history.states.length - 1)];
+      const work = freshPath();
+      // Every byte of the header, and of the last three frames.
+      const cuts = [
+        ...Array.from({ length: 40 }, (_, i) => i),
+        ...Array.from({ length: size - (ends.at(-4) ?? 32) }, (_, i) => (ends.at(-4) ?? 32) + i),
+      ];
+      for (const cut of cuts) {
+        rmSync(work, { recursive: true, force: true });
+        cpSync(history.path, work, { recursive: true });
+        truncateSync(join(work, segment), cut);
+        const whole = ends.filter((end) => end <= cut).length;
+        expect(await openState(Backend, work), `${label}: cut at ${cut}`).toBe(stateAfter(whole));
+        const kept = statSync(join(work, segment)).size;
+        expect(kept, `cut at ${cut}`).toBe(cut < 32 ? 32 : whole === 0 ? 32 : (ends[whole - 1] as number));
+      }
+    },
+    MANY_OPENS_MS,
+  );
 
   it('treats zeros where frames should be (a machine crash) as a torn tail', async () => {
     const work = freshPath();
@@ -186,27 +193,31 @@ describe.each(BACKENDS)('damage on %s', (label, Backend) => {
   // LocalState flips every byte; JsLocalState, which shares every line of the reading code, every third.
   const stride = label === 'LocalState' ? 1 : 3;
 
-  it.each(['MANIFEST', 'snapshot-00000002.lss'])('refuses any flipped byte of %s with corrupt_data, repair or not', async (name) => {
-    const work = freshPath();
-    cpSync(history.path, work, { recursive: true });
-    const file = join(work, name);
-    const original = readFileSync(file);
-    const random = mulberry32(name.length);
-    for (let at = 0; at < original.length; at += stride) {
-      const flipped = Buffer.from(original);
-      flipped[at] = (flipped[at] as number) ^ (1 + Math.floor(random() * 255));
-      writeFileSync(file, flipped);
-      // repair changes nothing here (it keeps a journal's prefix; a damaged base has none): tried on every fifth byte.
-      for (const repair of at % 5 === 0 ? [false, true] : [false]) {
-        const error = await refusal(Backend, work, repair);
-        expect(error?.code, `${name} byte ${at} flipped, repair ${repair}`).toBe('corrupt_data');
-        expect(error?.file).toBe(name);
-        expect(error?.offset).toBeLessThanOrEqual(at);
+  it.each(['MANIFEST', 'snapshot-00000002.lss'])(
+    'refuses any flipped byte of %s with corrupt_data, repair or not',
+    async (name) => {
+      const work = freshPath();
+      cpSync(history.path, work, { recursive: true });
+      const file = join(work, name);
+      const original = readFileSync(file);
+      const random = mulberry32(name.length);
+      for (let at = 0; at < original.length; at += stride) {
+        const flipped = Buffer.from(original);
+        flipped[at] = (flipped[at] as number) ^ (1 + Math.floor(random() * 255));
+        writeFileSync(file, flipped);
+        // repair changes nothing here (it keeps a journal's prefix; a damaged base has none): tried on every fifth byte.
+        for (const repair of at % 5 === 0 ? [false, true] : [false]) {
+          const error = await refusal(Backend, work, repair);
+          expect(error?.code, `${name} byte ${at} flipped, repair ${repair}`).toBe('corrupt_data');
+          expect(error?.file).toBe(name);
+          expect(error?.offset).toBeLessThanOrEqual(at);
+        }
       }
-    }
-    writeFileSync(file, original);
-    expect(await openState(Backend, work)).toBe(history.states[history.states.length - 1]);
-  });
+      writeFileSync(file, original);
+      expect(await openState(Backend, work)).toBe(history.states[history.states.length - 1]);
+    },
+    MANY_OPENS_MS,
+  );
 
   it.each(['journal-00000002.lsj', 'journal-00000003.lsj'])(
     'refuses any flipped byte of %s; with repair, opens at exactly the state before the damaged frame',
@@ -243,6 +254,7 @@ describe.each(BACKENDS)('damage on %s', (label, Backend) => {
       }
       writeFileSync(file, original);
     },
+    MANY_OPENS_MS,
   );
 
   it('says what repair dropped, in persistence().recovery', async () => {
