@@ -1,69 +1,7 @@
 #!/usr/bin/env node
+// localstate: the package's bin. See src/persist/inspect-cli.ts.
+//   localstate inspect <path> [--json]   variables, versions and journal figures of a store directory; never writes
 
-// localstate: a small command line for store directories (the package's `bin`).
-//   localstate inspect <path> [--json]   variables, versions and journal figures; never writes
+import { runCli } from './persist/inspect-cli.js';
 
-import { describeValue } from './errors.js';
-import { inspect } from './persist/inspect.js';
-
-const USAGE = 'usage: localstate inspect <path> [--json]';
-
-function bytes(n: number): string {
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
-function shown(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return describeValue(value);
-  return JSON.stringify(value)?.slice(0, 60) ?? String(value);
-}
-
-async function main(args: readonly string[]): Promise<number> {
-  const [command, path, ...rest] = args;
-  if (command !== 'inspect' || path === undefined || rest.some((a) => a !== '--json')) {
-    console.error(USAGE);
-    return 2;
-  }
-  const report = await inspect(path);
-  if (rest.includes('--json')) {
-    console.log(
-      JSON.stringify(
-        report,
-        (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : Object.is(value, -0) ? '-0' : value),
-        2,
-      ),
-    );
-    return report.damage === undefined ? 0 : 1;
-  }
-  const lines = [
-    `store     ${report.path}`,
-    `session   ${report.sessionId} (created ${new Date(report.createdAt).toISOString()})`,
-    `lock      ${report.lockedBy === undefined ? 'free' : `held by process ${report.lockedBy}`}`,
-    `snapshot  ${report.snapshot === undefined ? 'none yet' : `${report.snapshot.file}: ${report.snapshot.variables} variables, ${bytes(report.snapshot.bytes)}`}`,
-    `journal   ${report.segments.length} segment${report.segments.length === 1 ? '' : 's'}, ${bytes(report.segments.reduce((n, s) => n + s.bytes, 0))}, ` +
-      `${report.segments.reduce((n, s) => n + s.frames, 0)} frames, ${report.records} records`,
-  ];
-  for (const segment of report.segments) lines.push(`          ${segment.file}: ${bytes(segment.bytes)}, ${segment.frames} frames`);
-  if (report.torn !== undefined)
-    lines.push(`torn tail ${report.torn.file} at byte ${report.torn.offset}: ${report.torn.bytes} bytes the next open cuts off`);
-  if (report.damage !== undefined)
-    lines.push(`DAMAGE    ${report.damage.message} (the next open refuses it; repair keeps what is listed below)`);
-  const s = report.stats;
-  lines.push(`counters  ${s.variableCount} variables, ${s.totalUpdates} updates, ${s.totalOperations} operations`);
-  lines.push('', `${'name'.padEnd(24)} ${'type'.padEnd(9)} ${'version'.padStart(8)}  value`);
-  for (const v of report.variables)
-    lines.push(`${v.name.padEnd(24)} ${v.type.padEnd(9)} ${String(v.version).padStart(8)}  ${shown(v.value)}`);
-  console.log(lines.join('\n'));
-  return report.damage === undefined ? 0 : 1;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`localstate: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -9,12 +9,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LocalState } from '../../dist/index.js';
+import { runCli } from '../../dist/persist/inspect-cli.js';
 import { frameEnds, freshPath, internals, persistOptions } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-function run(...args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+/** Runs the command line in this process, as the bin does: its exit code and what it printed. */
+async function run(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const status = await runCli(
+    args,
+    (line) => stdout.push(line),
+    (line) => stderr.push(line),
+  );
+  return { status, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
 }
 
 /** Every file's name, size, mtime and content hash: what "never writes" must leave equal. */
@@ -40,7 +49,7 @@ describe('localstate inspect', () => {
     await store.flush();
     appendFileSync(join(path, 'journal-00000002.lsj'), Buffer.from([9, 0, 0])); // a torn tail
     const before = image(path);
-    const result = run('inspect', path);
+    const result = await run('inspect', path);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('session   cli');
     expect(result.stdout).toContain(`held by process ${process.pid}`);
@@ -49,7 +58,7 @@ describe('localstate inspect', () => {
     expect(result.stdout).toMatch(/temperature\s+float\s+2\s+NaN/);
     expect(result.stdout).toMatch(/prompt\s+string\s+0\s+"Answer briefly\."/);
     expect(image(path)).toBe(before);
-    const json = JSON.parse(run('inspect', path, '--json').stdout);
+    const json = JSON.parse((await run('inspect', path, '--json')).stdout);
     expect(json.variables.map((v: { name: string; version: number }) => [v.name, v.version])).toEqual([
       ['temperature', 2],
       ['prompt', 0],
@@ -73,23 +82,31 @@ describe('localstate inspect', () => {
     bytes[inSet] = (bytes[inSet] as number) ^ 0x40;
     writeFileSync(file, bytes);
     const before = image(path);
-    const result = run('inspect', path);
+    const result = await run('inspect', path);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('DAMAGE');
     expect(result.stdout).toMatch(/x\s+integer\s+0\s+1/);
     expect(image(path)).toBe(before);
-    expect(run('inspect').status).toBe(2);
-    expect(run('frobnicate', path).status).toBe(2);
+    expect((await run('inspect')).status).toBe(2);
+    expect((await run('frobnicate', path)).status).toBe(2);
     const empty = freshPath();
     mkdirSync(empty);
-    const refused = run('inspect', empty);
+    const refused = await run('inspect', empty);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('holds no store');
   });
 
-  it('is the package bin, with a shebang', () => {
+  it('is the package bin, with a shebang, and exits with the code of what it found', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     expect(manifest.bin).toEqual({ localstate: './dist/cli.js' });
     expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const path = freshPath();
+    const store = await LocalState.init({ persist: persistOptions(path) });
+    store.registerVariable('from the bin', 'boolean', true);
+    store.cleanup();
+    const ok = spawnSync(process.execPath, [CLI, 'inspect', path], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/from the bin\s+boolean\s+0\s+true/);
+    expect(spawnSync(process.execPath, [CLI], { encoding: 'utf8' }).status).toBe(2);
   });
 });
