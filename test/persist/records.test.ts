@@ -148,14 +148,15 @@ describe.each(BACKENDS)('records that pass their checksum but make no sense, on 
 
 describe('the segment chain', () => {
   it('a gap between segments is refused naming the missing one; repair keeps what comes before it', async () => {
-    const { path, state } = await base(BACKENDS[0]?.[1] as Backend);
+    const Backend = BACKENDS[0]?.[1] as Backend;
+    const { path, state } = await base(Backend);
     // A copy of segment 1 posing as segment 3: segment 2 is missing.
     cpSync(join(path, 'journal-00000001.lsj'), join(path, 'journal-00000003.lsj'));
-    const error = (await BACKENDS[0]?.[1].init({ persist: persistOptions(path) }).catch((e: unknown) => e)) as StateError;
+    const error = (await Backend.init({ persist: persistOptions(path) }).catch((e: unknown) => e)) as StateError;
     expect(error).toMatchObject({ code: 'corrupt_data', file: 'journal-00000002.lsj' });
     const emitted = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      const repaired = await (BACKENDS[0]?.[1] as Backend).init({ persist: persistOptions(path, { repair: true }) });
+      const repaired = await Backend.init({ persist: persistOptions(path, { repair: true }) });
       expect(fingerprint(repaired)).toBe(state);
       repaired.cleanup();
     } finally {
