@@ -167,7 +167,7 @@ export class FileJournal implements Journal {
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       process.on('exit', () => {
-        for (const journal of openJournals) journal.handOffQuietly();
+        for (const journal of openJournals) journal.atExit();
       });
     }
   }
@@ -391,6 +391,12 @@ export class FileJournal implements Journal {
   private readonly flushTask = (): void => {
     if (!this.closed) this.handOffQuietly();
   };
+
+  /** The process is exiting without cleanup(): hand the journal to the OS, start nothing (no compaction). */
+  private atExit(): void {
+    this.closed = true;
+    this.handOffQuietly();
+  }
 
   /** A hand-off from where nobody can be told of a failure (a microtask, process exit): the next write, flush() or cleanup() throws it. */
   private handOffQuietly(): void {
