@@ -30,6 +30,14 @@ import { mixedCases } from './mixed.js';
 import { optimizerCase, withTrialRates } from './optimizer.js';
 import { patternSetCase } from './pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from './peers.js';
+import {
+  persistBytesCase,
+  persistCompactionStallCase,
+  persistRecoveryCase,
+  persistSetByNameCase,
+  persistSetByRefCase,
+  persistUpdateCase,
+} from './persist.js';
 import { redisCases, redisServerMissing } from './redis.js';
 import { setByNameCase, setByRefCase } from './set.js';
 import { notifyCase, unwatchedSetCase } from './watch.js';
@@ -112,6 +120,13 @@ const steps: Step[] = [
       }
     },
   },
+  { id: 'persist-set-by-name', run: measured(persistSetByNameCase) },
+  { id: 'persist-set-by-ref', run: measured(persistSetByRefCase) },
+  { id: 'persist-update-100', run: measured(persistUpdateCase) },
+  { id: 'persist-bytes', run: () => persistBytesCase(quick ? 200_000 : 1_000_000) },
+  // 10M writes to journal and recover, and 1M variables to compact: the quick run scales both down.
+  { id: 'persist-recovery', run: () => (quick ? persistRecoveryCase(1_000_000, 100_000) : persistRecoveryCase()) },
+  { id: 'persist-compaction-stall', run: () => persistCompactionStallCase(quick ? 200_000 : 1_000_000) },
 ];
 
 const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));

@@ -8,9 +8,15 @@
 //   npm run soak                       # 10,000,000 operations
 //   SOAK_OPS=1000000 npm run soak      # shorter
 //   SOAK_SEED=7 SOAK_HEAP_MIB=4 npm run soak
+//   npm run soak -- --persist          # with persist (fsync everysec, compaction from 4 MiB): the files
+//                                      # on disk must stay bounded through compactions too, and the
+//                                      # store must reopen holding exactly the model's values
 //
 // Exits 1 with a message naming the check that failed.
 
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LocalState, StateError, type VariableRef } from '../dist/index.js';
@@ -59,7 +65,24 @@ type Value = number | boolean | string | readonly number[];
 const kindOf = (slot: number): Kind =>
   slot < NUMERIC ? ((['float', 'integer', 'boolean'] as const)[slot % 3] as Kind) : slot < NUMERIC + STRINGS ? 'string' : 'embedding';
 
-const state = await LocalState.init({ sessionId: 'soak' });
+const PERSIST = process.argv.includes('--persist');
+/** Compaction starts once the journal reaches this: small, so a soak compacts many times. */
+const COMPACT_AT = 4 * 2 ** 20;
+const persistDir = PERSIST ? mkdtempSync(join(tmpdir(), 'localstate-soak-')) : undefined;
+const persist =
+  persistDir === undefined ? undefined : { path: persistDir, fsync: 'everysec' as const, compaction: { minBytes: COMPACT_AT } };
+process.on('exit', () => {
+  if (persistDir !== undefined) rmSync(persistDir, { recursive: true, force: true });
+});
+let state = await LocalState.init({ sessionId: 'soak', ...(persist === undefined ? {} : { persist }) });
+
+/** Bytes of the store's files (journal segments and snapshot). */
+function diskBytes(): number {
+  if (persistDir === undefined) return 0;
+  let bytes = 0;
+  for (const file of readdirSync(persistDir)) if (/\.(lsj|lss)$/.test(file)) bytes += statSync(join(persistDir, file)).size;
+  return bytes;
+}
 
 // The model: what each slot's variable is called and must hold.
 const names: string[] = new Array(SLOTS);
@@ -194,6 +217,8 @@ function step(op: number): void {
 }
 
 interface Sample {
+  diskMiB: number;
+  compactions: number;
   ops: number;
   seconds: number;
   heapMiB: number;
@@ -219,6 +244,8 @@ function sample(ops: number, seconds: number): Sample {
   const memory = process.memoryUsage();
   const mib = (bytes: number) => bytes / 2 ** 20;
   return {
+    diskMiB: diskBytes() / 2 ** 20,
+    compactions: state.persistence()?.compactions ?? 0,
     ops,
     seconds,
     heapMiB: mib(memory.heapUsed),
@@ -246,6 +273,7 @@ function printRow(s: Sample, previous: Sample | undefined, note: string): void {
       pad(s.capacity, 8),
       pad(s.rehashes, 8),
       pad(s.variables, 9),
+      ...(PERSIST ? [pad(s.diskMiB.toFixed(1), 8), pad(s.compactions, 11)] : []),
       note,
     ].join(' '),
   );
@@ -257,8 +285,13 @@ console.log(
 console.log(
   'mix: 35% get, 15% ref get, 20% set, 10% ref set, 6% batch of 4, 1% failed batch, 1% refused set, 2% getVariables, 10% delete + register\n',
 );
+if (PERSIST)
+  console.log(
+    `persist: ${persistDir}, fsync everysec, compaction from ${COMPACT_AT / 2 ** 20} MiB; the loop yields every 10,000 operations\n`,
+  );
 console.log(
-  `${pad('ops', 12)} ${pad('s', 7)} ${pad('Mop/s', 6)} ${pad('heap MiB', 9)} ${pad('rss MiB', 7)} ${pad('ext MiB', 9)} ${pad('wasm KiB', 8)} ${pad('capacity', 8)} ${pad('rehashes', 8)} ${pad('variables', 9)}`,
+  `${pad('ops', 12)} ${pad('s', 7)} ${pad('Mop/s', 6)} ${pad('heap MiB', 9)} ${pad('rss MiB', 7)} ${pad('ext MiB', 9)} ${pad('wasm KiB', 8)} ${pad('capacity', 8)} ${pad('rehashes', 8)} ${pad('variables', 9)}` +
+    (PERSIST ? ` ${pad('disk MiB', 8)} ${pad('compactions', 11)}` : ''),
 );
 
 const started = performance.now();
@@ -267,6 +300,8 @@ printRow(samples[0] as Sample, undefined, '(start)');
 const every = Math.floor(OPS / SAMPLES);
 for (let op = 1; op <= OPS; op++) {
   step(op);
+  // A persisted store hands its journal off and learns that a compaction finished on the event loop.
+  if (PERSIST && op % 10_000 === 0) await new Promise((resolve) => setImmediate(resolve));
   if (op % every === 0 || op === OPS) {
     const s = sample(op, (performance.now() - started) / 1000);
     const index = samples.length;
@@ -310,5 +345,31 @@ console.log(
   `heap after GC: baseline ${baseline.heapMiB.toFixed(2)} MiB, max ${maxHeap.toFixed(2)} MiB, last ${last.heapMiB.toFixed(2)} MiB (bound: baseline + ${HEAP_BOUND_MIB} MiB); ` +
     `wasm memory ${baseline.wasmKiB} KiB -> ${last.wasmKiB} KiB (bound: no growth after warm-up)`,
 );
+if (PERSIST) {
+  const half = Math.floor(judged.length / 2);
+  const maxDisk = (list: Sample[]) => Math.max(...list.map((s) => s.diskMiB));
+  if (last.compactions < 3) problems.push(`only ${last.compactions} compactions ran`);
+  // Bounded: no trend from the first half of the judged samples to the second.
+  if (maxDisk(judged.slice(half)) > 1.5 * maxDisk(judged.slice(0, half)) + COMPACT_AT / 2 ** 20) {
+    problems.push(
+      `the files kept growing: ${maxDisk(judged.slice(0, half)).toFixed(1)} MiB, then ${maxDisk(judged.slice(half)).toFixed(1)} MiB`,
+    );
+  }
+  // Recovered exactly: every slot holds what the model says.
+  state.cleanup();
+  const reopenStarted = performance.now();
+  state = await LocalState.init({ ...(persist === undefined ? {} : { persist }) });
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const got = state.getVariable(names[slot] as string);
+    if (!same(got, expected[slot] as Value))
+      problems.push(`after reopening, ${names[slot]} holds ${String(got)}, expected ${String(expected[slot])}`);
+  }
+  if (state.stats().variableCount !== SLOTS) problems.push(`after reopening, ${state.stats().variableCount} variables, expected ${SLOTS}`);
+  console.log(
+    `files on disk: max ${maxDisk(judged).toFixed(1)} MiB after warm-up, last ${last.diskMiB.toFixed(1)} MiB; ${last.compactions} compactions; ` +
+      `reopened in ${(performance.now() - reopenStarted).toFixed(0)} ms with every value as the model has it`,
+  );
+  state.cleanup();
+}
 if (problems.length > 0) fail([...new Set(problems)].join('\n  '));
 console.log('soak passed');

@@ -18,6 +18,9 @@ export const ERROR_CODES = [
   'watch_loop',
   'version_conflict',
   'unavailable',
+  'locked',
+  'corrupt_data',
+  'io_error',
 ] as const;
 
 export type StateErrorCode = (typeof ERROR_CODES)[number];
@@ -42,6 +45,12 @@ export interface StateErrorDetails {
   /** For `version_conflict`: the version the caller expected, and the one the variable has. */
   readonly expectedVersion?: number;
   readonly actualVersion?: number;
+  /** For `corrupt_data`, `io_error` and `locked`: the file concerned. */
+  readonly file?: string;
+  /** For `corrupt_data`: the byte offset in `file` where the damage starts. */
+  readonly offset?: number;
+  /** For `locked`: the process that holds the store's directory. */
+  readonly pid?: number;
 }
 
 export class StateError extends Error {
@@ -53,6 +62,9 @@ export class StateError extends Error {
   readonly errors: Readonly<Record<string, BatchItemError>> | undefined;
   readonly expectedVersion: number | undefined;
   readonly actualVersion: number | undefined;
+  readonly file: string | undefined;
+  readonly offset: number | undefined;
+  readonly pid: number | undefined;
 
   constructor(code: StateErrorCode, message: string, details: StateErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -63,6 +75,9 @@ export class StateError extends Error {
     this.errors = details.errors;
     this.expectedVersion = details.expectedVersion;
     this.actualVersion = details.actualVersion;
+    this.file = details.file;
+    this.offset = details.offset;
+    this.pid = details.pid;
   }
 }
 

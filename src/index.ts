@@ -13,7 +13,7 @@ export { type BatchItemError, ERROR_CODES, StateError, type StateErrorCode, type
 export { JsLocalState } from './js-local-state.js';
 export { LocalState } from './local-state.js';
 export type { JsonValue, Metadata } from './metadata.js';
-export type { BatchOptions, InitOptions, WriteOptions } from './options.js';
+export type { BatchOptions, FsyncMode, InitOptions, PersistOptions, WriteOptions } from './options.js';
 export type {
   Capabilities,
   Mode,
@@ -28,6 +28,7 @@ export type {
 } from './provider.js';
 export type { SnapshotVariable, StateSnapshot } from './snapshot.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION } from './snapshot.js';
+export type { PersistenceInfo, RecoveryReport, Repair } from './store/journal.js';
 export { type BackendName, Store } from './store/store.js';
 export {
   type EmbeddingConstraints,

@@ -4,13 +4,16 @@
 // compare LocalState against.
 
 import { type InitOptions, parseInitOptions } from './options.js';
+import { openPersisted } from './persist/open.js';
 import { Store } from './store/store.js';
 
 export class JsLocalState extends Store {
-  /** Creates a pure-JavaScript store. Asynchronous only to match LocalState.init. */
+  /** Creates a pure-JavaScript store (with `persist`, recovered from or kept in a directory). Asynchronous to match LocalState.init. */
   static async init(options: InitOptions = {}): Promise<JsLocalState> {
-    const { sessionId, existingState } = parseInitOptions(options, 'JsLocalState');
-    const state = new JsLocalState(sessionId, undefined);
+    const { sessionId, existingState, persist } = parseInitOptions(options, 'JsLocalState');
+    const make = async (session: string | undefined) => new JsLocalState(session, undefined);
+    if (persist !== undefined) return openPersisted(persist, { sessionId, existingState }, make, 'js');
+    const state = await make(sessionId);
     if (existingState !== undefined) state.importState(existingState);
     return state;
   }

@@ -90,6 +90,35 @@ export function versionGuards(options: unknown): Array<readonly [string, number]
   }
 }
 
+/** When journal writes reach the disk (see the README's Persistence section). */
+export type FsyncMode = 'always' | 'everysec' | 'no';
+
+export interface PersistOptions {
+  /** A directory the store owns: created on first use, recovered from afterwards. */
+  readonly path: string;
+  /** `'always'`: every write is on disk before its call returns; `'everysec'` (default): synced at least once a second; `'no'`: the OS decides. */
+  readonly fsync?: FsyncMode;
+  /** Open a damaged journal by keeping its valid prefix; the damaged file is moved aside as `.broken`. */
+  readonly repair?: boolean;
+  /** When to write a new snapshot (default: journal ≥ 64 MiB and ≥ 2× the snapshot); `false`: never. */
+  readonly compaction?: { readonly minBytes?: number; readonly ratio?: number } | false;
+}
+
+export const persistOptionsSchema = z.strictObject({
+  path: z.string().min(1),
+  fsync: z.enum(['always', 'everysec', 'no']).optional(),
+  repair: z.boolean().optional(),
+  compaction: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        minBytes: z.number().int().min(0).optional(),
+        ratio: z.number().positive().finite().optional(),
+      }),
+    ])
+    .optional(),
+});
+
 export interface InitOptions {
   /** Defaults to a random `session_<uuid>`. */
   readonly sessionId?: string;
@@ -99,6 +128,8 @@ export interface InitOptions {
   readonly maxMemoryBytes?: number;
   /** Numeric variables to make room for up front (avoids rehashing while registering). Ignored by JsLocalState. */
   readonly initialCapacity?: number;
+  /** Keep the state in a directory: recovered from it at init, every write journaled to it. */
+  readonly persist?: PersistOptions;
 }
 
 const initOptionsSchema = z.strictObject({
@@ -116,6 +147,7 @@ const initOptionsSchema = z.strictObject({
     .min(0)
     .max(2 ** 25)
     .optional(),
+  persist: persistOptionsSchema.optional(),
 });
 
 /** Validates init options (zod, at the edge) or throws `invalid_argument`. */

@@ -66,17 +66,7 @@ export function buildSnapshot(
   const variables: Record<string, SnapshotVariable> = {};
   const variableIndex: Record<string, string> = {};
   for (const item of items) {
-    setOwn(variables, item.id, {
-      id: item.id,
-      name: item.name,
-      type: item.spec.type,
-      value: item.spec.encode(item.value),
-      constraints: item.spec.encodeConstraints(item.constraints) as Record<string, unknown>,
-      metadata: item.metadata,
-      version: item.version,
-      createdAt: item.createdAt,
-      lastUpdatedAt: item.lastUpdatedAt,
-    });
+    setOwn(variables, item.id, snapshotVariable(item));
     setOwn(variableIndex, item.name, item.id);
   }
   return {
@@ -88,6 +78,21 @@ export function buildSnapshot(
     metadata: { ...metadata },
     stats: { ...stats },
     nextSerial,
+  };
+}
+
+/** One variable in the export format (JSON-safe). */
+export function snapshotVariable(item: ExportItem): SnapshotVariable {
+  return {
+    id: item.id,
+    name: item.name,
+    type: item.spec.type,
+    value: item.spec.encode(item.value),
+    constraints: item.spec.encodeConstraints(item.constraints) as Record<string, unknown>,
+    metadata: item.metadata,
+    version: item.version,
+    createdAt: item.createdAt,
+    lastUpdatedAt: item.lastUpdatedAt,
   };
 }
 
@@ -144,7 +149,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function parseVariable(key: string, raw: unknown): ImportedVariable {
+/** Validates one variable of the export format stored under `key`; throws `invalid_export` naming the path. */
+export function parseVariable(key: string, raw: unknown): ImportedVariable {
   const base = `variables.${key}`;
   const parsed = variableSchema.safeParse(raw);
   if (!parsed.success) {

@@ -13,6 +13,14 @@ import { mixedCases } from '../bench/mixed.js';
 import { model, optimizerCase, optimizerOn } from '../bench/optimizer.js';
 import { patternSetCase } from '../bench/pattern.js';
 import { peersReadByHandleCase, peersReadByNameCase, peersWriteCase } from '../bench/peers.js';
+import {
+  persistBytesCase,
+  persistCompactionStallCase,
+  persistRecoveryCase,
+  persistSetByNameCase,
+  persistSetByRefCase,
+  persistUpdateCase,
+} from '../bench/persist.js';
 import { redisCases } from '../bench/redis.js';
 import { setByNameCase, setByRefCase } from '../bench/set.js';
 import { JsLocalState, LocalState } from '../dist/index.js';
@@ -32,6 +40,9 @@ const cheapCases: Array<() => Promise<Case>> = [
   peersWriteCase,
   optimizerCase,
   patternSetCase,
+  persistSetByNameCase,
+  persistSetByRefCase,
+  persistUpdateCase,
 ];
 
 /** Checks every contender, runs it `calls` times, and checks it again, as runCase does around its timing. */
@@ -166,3 +177,18 @@ it('the chart draws every case and contender of the committed results, within th
       expect(svg).toContain(`>${label.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')}<`);
   }
 });
+
+it('the persistence cases measure what they say, at small sizes: bytes per write, recovery, a compaction under writes', async () => {
+  const bytes = await persistBytesCase(20_000);
+  for (const perWrite of Object.values(bytes.medians)) {
+    expect(perWrite).toBeGreaterThanOrEqual(13); // a SET record
+    expect(perWrite).toBeLessThan(24);
+  }
+  const recovery = await persistRecoveryCase(50_000, 1000);
+  expect(Object.keys(recovery.medians)).toEqual(['wasm LocalState', 'pure-JS JsLocalState']);
+  expect(recovery.note).toMatch(/M records\/s/);
+  // The case itself checks that the compaction ran and that the snapshot holds every variable.
+  const stall = await persistCompactionStallCase(2000);
+  expect(stall.medians['during compaction']).toBeGreaterThan(0);
+  expect(stall.ratios).toHaveLength(1);
+}, 120_000);

@@ -38,6 +38,8 @@ it('packs the built JS, types and release wasm, and a fresh project can import a
     'dist/local-state.js',
     'dist/redis/index.js',
     'dist/redis/index.d.ts',
+    'dist/cli.js',
+    'dist/persist/compaction-worker.js',
     'package.json',
     'README.md',
   ]) {
@@ -61,6 +63,24 @@ console.log(JSON.stringify({ value: state.getVariable('temperature'), code, impo
   );
   const out = execFileSync('node', ['main.js'], { cwd: app, encoding: 'utf8' });
   expect(JSON.parse(out)).toEqual({ value: 0.9, code: 'constraint_violation', imports: 0 });
+
+  // Persistence from the installed package, the compaction worker included, and its CLI as a bin.
+  writeFileSync(
+    join(app, 'persist.js'),
+    `import { LocalState } from 'localstate-wasm';
+const state = await LocalState.init({ persist: { path: './run.lsdb', compaction: { minBytes: 0 } } });
+state.registerVariable('temperature', 'float', 0.7);
+await state.flush();
+state.setVariable('temperature', 0.8);
+state.cleanup();
+const again = await LocalState.init({ persist: { path: './run.lsdb' } });
+console.log(JSON.stringify({ value: again.getVariable('temperature'), persistent: again.capabilities().persistent }));
+again.cleanup();
+`,
+  );
+  expect(JSON.parse(execFileSync('node', ['persist.js'], { cwd: app, encoding: 'utf8' }))).toEqual({ value: 0.8, persistent: true });
+  const inspected = execFileSync(join(app, 'node_modules/.bin/localstate'), ['inspect', 'run.lsdb'], { cwd: app, encoding: 'utf8' });
+  expect(inspected).toMatch(/temperature\s+float\s+1\s+0\.8/);
 
   // The shipped declarations type-check in a strict consumer that does not skip library checks:
   // nothing public may refer to a stripped internal type or to the WebAssembly DOM types.

@@ -319,6 +319,12 @@ export class NumericTable implements Storage<NumericCode> {
     return this.core.i32[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_STATUS) / 4] as number;
   }
 
+  /** The f64 item `slot` of the last applied batch stored. */
+  appliedCell(slot: number): number {
+    const { BATCH_ITEM_SIZE, BATCH_VALUE } = this.core.constants;
+    return this.core.f64[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_VALUE) / 8] as number;
+  }
+
   /** The version item `slot` of the last applied batch gave its variable. */
   appliedVersion(slot: number): number {
     const { BATCH_ITEM_SIZE, BATCH_VERSION } = this.core.constants;

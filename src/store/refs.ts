@@ -3,7 +3,9 @@
 // A numeric ref reads the boxed value cached in a cell shared by every ref to
 // the variable (no allocation when the value escapes; a write clears it and the
 // next read boxes once) and writes straight into the wasm entry when it can: a
-// number, no metadata, nobody watching, no journal. The checks it makes there are the
+// number, no metadata, nobody watching. A persisted store's journal gets the
+// write from the ref itself, as one small record, so that path stays fast with
+// persistence on (see bench/persist.ts). The checks it makes there are the
 // table's own rules, restated per type below (min/max on finite floats, safe
 // integers, 0/1 for booleans, the version limit); anything else goes through
 // the store's write path, where wasm validates. The differential tests hold
@@ -19,13 +21,14 @@ import type { NumericCode } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
 import type { VariableType, VariableValue } from '../types/index.js';
 import type { Core } from '../wasm.js';
+import type { Journal } from './journal.js';
 
 /** @internal What a ref needs from its store. */
 export interface RefHost {
   totalOperations: number;
   totalUpdates: number;
-  /** Set while something must see every write (a journal): refs then take the store's write path. */
-  readonly recording: boolean;
+  /** The journal of a persisted store: the fast path appends its writes to it. */
+  readonly journal: Journal | undefined;
   writeNumeric(code: NumericCode, value: unknown, metadata: unknown): void;
   writeRecord(variable: Variable, value: unknown, metadata: unknown): void;
   staleRef(name: string, id: string): StateError;
@@ -46,6 +49,8 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
   protected readonly maxAt: number;
   protected readonly versionAt: number;
   protected readonly updatedAt: number;
+  /** Registration order: how the journal names the variable. */
+  protected readonly order: number;
 
   constructor(
     protected readonly host: RefHost,
@@ -66,6 +71,7 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     this.maxAt = entry + core.maxOffset;
     this.versionAt = entry + core.versionOffset;
     this.updatedAt = entry + core.updatedAtOffset;
+    this.order = table.order(code);
   }
 
   get version(): number {
@@ -85,14 +91,23 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
 
   /**
    * The fast write, once the type's own rule has accepted `stored` (the f64 the entry holds): straight
-   * into the entry when nothing else must see it. Returns false when the store's path must take it.
+   * into the entry when nobody watches and the store is writable. Returns false when the store's path
+   * must take it (it also reports a gone variable, a version at its limit, and a read-only store).
    */
   protected commit(stored: number): boolean {
     const core = this.core;
     const f64 = core.f64;
     const base = core.entriesBase64;
     const version = f64[base + this.versionAt] as number;
-    if (!this.cell.live || version >= MAX_VERSION || this.host.recording || ((this.table.flags[this.handle] as number) & WATCHED) !== 0) {
+    const host = this.host;
+    const journal = host.journal;
+    if (
+      !this.cell.live ||
+      version >= MAX_VERSION ||
+      ((this.table.flags[this.handle] as number) & WATCHED) !== 0 ||
+      // A read-only store (a failed write or fsync): the store's path throws io_error.
+      (journal !== undefined && journal.failure !== undefined)
+    ) {
       return false;
     }
     f64[base + this.valueAt] = stored;
@@ -103,9 +118,10 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     // Nothing is boxed on a write: the next read boxes the value once.
     this.values[this.handle] = undefined;
     this.cell.value = undefined;
-    const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;
+    // Replay stamps with the same rule, so the journal takes the clock's reading.
+    if (journal !== undefined) journal.numeric(this.order, stored, now);
     return true;
   }
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
 import { alreadyExists, closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
-import { idOf } from '../ids.js';
+import { idOf, serialOf } from '../ids.js';
 import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
 import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
 import type { Capabilities, RegisterOptions, StateProvider, StateStats, Updates, VariableInfo, VariableRef } from '../provider.js';
@@ -22,6 +22,7 @@ import type { Variable } from '../storage/variable.js';
 import type { VariableType, VariableValue } from '../types/index.js';
 import type { Change, Watch, WatchEvent, WatcherInfo, WatchOptions } from '../watch.js';
 import { BatchErrors, readUpdates } from './batch.js';
+import type { Journal, PersistenceInfo, StoredVariable } from './journal.js';
 import { numericRef, RecordRef } from './refs.js';
 import { mayBeId, Registry } from './registry.js';
 import { Watching } from './watching.js';
@@ -35,6 +36,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   persistent: false,
   distributed: false,
 });
+const PERSISTENT_CAPABILITIES: Capabilities = Object.freeze({ ...CAPABILITIES, persistent: true });
 
 export abstract class Store implements StateProvider<'sync'> {
   readonly sessionId: string;
@@ -46,16 +48,20 @@ export abstract class Store implements StateProvider<'sync'> {
   totalOperations = 0;
   /** @internal */
   totalUpdates = 0;
-  /** @internal Set while a journal must see every write (refs then take the store's write path). */
-  recording = false;
-  private variableCount = 0;
+  /** @internal The journal of a persisted store (src/persist/), told of every committed write; undefined without `persist`. */
+  journal: Journal | undefined = undefined;
+  /** @internal */
+  variableCount = 0;
   /** @internal */
   closed = false;
-  private readonly createdAt = coarseNow();
-  private lastImport: Readonly<Record<string, JsonValue>> | undefined;
+  /** @internal When the store was first created (kept across reopenings of a persisted store). */
+  createdAt = coarseNow();
+  /** @internal */
+  lastImport: Readonly<Record<string, JsonValue>> | undefined;
   private readonly backend: BackendName;
   private readonly watching: Watching;
-  private readonly storageOf: (target: Target) => Storage<Target>;
+  /** @internal */
+  readonly storageOf: (target: Target) => Storage<Target>;
 
   /** @internal */
   protected constructor(sessionId: string | undefined, table: NumericTable | undefined) {
@@ -70,21 +76,23 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
-    this.assertOpen();
+    this.assertWritable();
     const head = checkRegistrationHead(name, type, options);
     if (this.registry.nameTaken(name)) throw alreadyExists(name);
     const { spec, constraints, rules, metadata, value } = checkRegistrationBody(head, initialValue);
     const now = coarseNow();
     const [serialBefore, orderBefore] = this.registry.mark();
     const serial = this.registry.takeSerial(name);
+    let target: Target;
     try {
-      this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
+      target = this.add({ serial, name, spec, constraints, rules, metadata, value, version: 0, createdAt: now, lastUpdatedAt: now });
     } catch (error) {
       // out_of_memory: a failed registration must not use up an id or a place in the order either.
       this.registry.restore(serialBefore, orderBefore);
       throw error;
     }
     this.totalOperations++;
+    if (this.journal !== undefined) this.journal.registered(this.describe(target));
     return idOf(name, serial);
   }
 
@@ -132,7 +140,7 @@ export abstract class Store implements StateProvider<'sync'> {
    * throws `batch_failed` listing each failing item by identifier as given.
    */
   updateVariables(updates: Updates, metadata?: Readonly<Record<string, unknown>>, options?: BatchOptions): void {
-    this.assertOpen();
+    this.assertWritable();
     const { identifiers, values } = readUpdates(updates);
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, 'updateVariables');
     const guards = options === undefined ? undefined : new Map(versionGuards(options));
@@ -243,6 +251,7 @@ export abstract class Store implements StateProvider<'sync'> {
     }
     this.totalOperations += count;
     this.totalUpdates += count;
+    if (this.journal !== undefined) this.journal.batch(targets, stored, extra, now);
     // After the whole batch has committed, in the batch's order.
     if (changes !== undefined) this.watching.dispatcher.deliver(changes);
   }
@@ -254,12 +263,15 @@ export abstract class Store implements StateProvider<'sync'> {
 
   deleteVariable(identifier: string): void {
     const target = this.lookup(identifier);
+    this.assertWritable();
     const storage = this.storageOf(target);
+    const order = storage.order(target);
     const change = this.watching.deleted(target);
     this.registry.unlink(target, storage.name(target));
     storage.remove(target);
     this.variableCount--;
     this.totalOperations++;
+    if (this.journal !== undefined) this.journal.deleted(order);
     if (change !== undefined) this.watching.dispatcher.deliver([change]);
   }
 
@@ -304,7 +316,7 @@ export abstract class Store implements StateProvider<'sync'> {
 
   /** Validates the whole payload, then adds every variable; on any failure nothing is added. */
   importState(snapshot: unknown): void {
-    this.assertOpen();
+    this.assertWritable();
     const { sessionId: importedFrom, variables: incoming, nextSerial } = parseSnapshot(snapshot);
     for (const item of incoming) {
       for (const key of [item.name, item.id]) {
@@ -321,18 +333,28 @@ export abstract class Store implements StateProvider<'sync'> {
       // Reserve first, so no insert below can fail halfway for lack of memory.
       this.table.reserve(numeric, `importState of ${incoming.length} variables`);
     }
-    for (const item of incoming) {
-      this.add(item);
+    const added = incoming.map((item) => {
+      const target = this.add(item);
       this.registry.reserveSerial(item.serial);
-    }
+      return target;
+    });
     this.registry.reserveSerial(nextSerial - 1);
+    const at = coarseNow();
     // Frozen: an export hands this object out.
-    this.lastImport = Object.freeze({ sessionId: importedFrom, variables: incoming.length, at: coarseNow() });
+    this.lastImport = Object.freeze({ sessionId: importedFrom, variables: incoming.length, at });
+    if (this.journal !== undefined) {
+      this.journal.imported(
+        importedFrom,
+        at,
+        nextSerial,
+        added.map((target) => this.describe(target)),
+      );
+    }
   }
 
   capabilities(): Capabilities {
     this.assertOpen();
-    return CAPABILITIES;
+    return this.journal === undefined ? CAPABILITIES : PERSISTENT_CAPABILITIES;
   }
 
   requiresBridge(): boolean {
@@ -345,7 +367,26 @@ export abstract class Store implements StateProvider<'sync'> {
     return this.counters();
   }
 
-  /** Ends the store: every later call (refs included) throws `closed`. Idempotent. */
+  /**
+   * Resolves once every write made so far is on disk (persisted stores; at once otherwise). Rejects
+   * with `io_error` if a write or fsync failed, and with `closed` after cleanup().
+   */
+  async flush(): Promise<void> {
+    this.assertOpen();
+    if (this.journal !== undefined) await this.journal.flush();
+  }
+
+  /** Figures about the files of a persisted store (see the README's Persistence section); undefined without `persist`. */
+  persistence(): PersistenceInfo | undefined {
+    this.assertOpen();
+    return this.journal?.info();
+  }
+
+  /**
+   * Ends the store: every later call (refs included) throws `closed`. Idempotent. A persisted store
+   * first flushes and syncs its journal, then closes its files; if that fails it throws `io_error`,
+   * closed all the same.
+   */
   cleanup(): void {
     if (this.closed) return;
     this.closed = true;
@@ -353,6 +394,9 @@ export abstract class Store implements StateProvider<'sync'> {
     for (const variable of this.registry.records()) variable.live = false;
     this.registry.clear();
     this.table?.clear();
+    const journal = this.journal;
+    this.journal = undefined;
+    journal?.close();
   }
 
   // ─── internals ───────────────────────────────────────────────────────────
@@ -373,12 +417,16 @@ export abstract class Store implements StateProvider<'sync'> {
 
   /** @internal One validated, versioned write to a record; a failure changes nothing. */
   writeRecord(variable: Variable, value: unknown, metadata: unknown): void {
+    const journal = this.journal;
+    if (journal !== undefined && journal.failure !== undefined) throw journal.failure;
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(variable.name)}`);
     const oldValue = variable.value;
-    records.apply(variable, checkWrite(variable, value), coarseNow());
+    const now = coarseNow();
+    records.apply(variable, checkWrite(variable, value), now);
     if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
     this.totalOperations++;
     this.totalUpdates++;
+    if (journal !== undefined) journal.record(variable, now, extra);
     if (variable.subscriptions !== undefined) {
       this.watching.dispatcher.deliver([this.watching.change(variable, oldValue, variable.value, variable.version, 'set')]);
     }
@@ -386,6 +434,9 @@ export abstract class Store implements StateProvider<'sync'> {
 
   /** @internal The hot numeric write: wasm checks type and bounds, bumps the version and stamps the time. */
   writeNumeric(code: NumericCode, value: unknown, metadata: unknown): void {
+    const journal = this.journal;
+    // A read-only store (a write or fsync failed) refuses before anything changes.
+    if (journal !== undefined && journal.failure !== undefined) throw journal.failure;
     const table = this.table as NumericTable;
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
     const cell = typeof value === 'number' ? value : table.cellOf(code, value);
@@ -394,13 +445,15 @@ export abstract class Store implements StateProvider<'sync'> {
     const flags = table.flags[handle] as number;
     const watched = (flags & WATCHED) !== 0;
     const oldValue = watched ? table.value(code) : undefined;
-    const status = table.setAt(handle, cell, coarseNow());
+    const now = coarseNow();
+    const status = table.setAt(handle, cell, now);
     if (status !== table.statusOk) throw table.rejection(code, status, value);
     if (flags === 0) table.values[handle] = undefined;
     else table.written(handle);
     if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
+    if (journal !== undefined) journal.numeric(table.order(code), cell, now, extra);
     if (watched) this.watching.dispatcher.deliver([this.watching.change(code, oldValue, table.value(code), table.version(code), 'set')]);
   }
 
@@ -426,15 +479,42 @@ export abstract class Store implements StateProvider<'sync'> {
     if (this.closed) throw closedError();
   }
 
-  /** Adds a validated variable: to the wasm table when it is numeric and there is one, else as a record. */
-  private add(item: NewVariable): void {
-    const order = this.registry.takeOrder();
+  /** Open, and not read-only after a failed write or fsync (`io_error`). */
+  private assertWritable(): void {
+    if (this.closed) throw closedError();
+    if (this.journal?.failure !== undefined) throw this.journal.failure;
+  }
+
+  /** @internal Adds a validated variable (to the wasm table when it is numeric and there is one, else as a record) at the next order, or at `order`. */
+  add(item: NewVariable, order = this.registry.takeOrder()): Target {
     const target = item.spec.numeric && this.table !== undefined ? this.table.add(item, order) : records.add(item, order);
     this.registry.link(target, item.name);
     this.variableCount++;
+    return target;
   }
 
-  private inOrder(): Target[] {
+  /** @internal A variable with everything a journal or snapshot keeps of it. */
+  describe(target: Target): StoredVariable {
+    const storage = this.storageOf(target);
+    const name = storage.name(target);
+    const id = storage.id(target);
+    return {
+      order: storage.order(target),
+      serial: typeof target === 'number' ? (this.table as NumericTable).serial(target) : (serialOf(id, name) as number),
+      id,
+      name,
+      spec: storage.spec(target),
+      value: storage.value(target),
+      constraints: storage.constraints(target),
+      metadata: storage.metadata(target),
+      version: storage.version(target),
+      createdAt: storage.createdAt(target),
+      lastUpdatedAt: storage.updatedAt(target),
+    };
+  }
+
+  /** @internal Every live variable in registration order. */
+  inOrder(): Target[] {
     return this.registry.inOrder((target) => this.storageOf(target).order(target));
   }
 

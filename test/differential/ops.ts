@@ -733,7 +733,7 @@ const typeArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<unknown>('Float', 'number', '', 'toString', '__proto__', undefined, 5) },
 );
 
-const registerArb: fc.Arbitrary<Op> = fc.record({ name: fc.constantFrom(...NAMES), type: typeArb }).chain(({ name, type }) => {
+export const registerArb: fc.Arbitrary<Op> = fc.record({ name: fc.constantFrom(...NAMES), type: typeArb }).chain(({ name, type }) => {
   const known = (TYPES as readonly unknown[]).includes(type) ? (type as TypeName) : 'float';
   return fc
     .record({
