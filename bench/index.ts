@@ -2,7 +2,7 @@
 //   npm run bench                 full run (~2–3 min)
 //   npm run bench -- --json       also writes bench/results.json and bench/results.svg (chart.ts)
 //   npm run bench -- --quick      the short run behind npm start (without the steps marked full)
-//   npm run bench -- --only=set   cases whose id contains "set" (full steps included)
+//   npm run bench -- --only=set   cases whose id contains "set" (full steps included; --only=a,b for either)
 //   npm run bench -- --only=redis the RedisState cases (they start their own redis-server)
 
 import { writeFileSync } from 'node:fs';
@@ -129,7 +129,7 @@ const steps: Step[] = [
   { id: 'persist-compaction-stall', run: () => persistCompactionStallCase(quick ? 200_000 : 1_000_000) },
 ];
 
-const selected = steps.filter((s) => (!only || s.id.includes(only)) && !(quick && s.full && !only));
+const selected = steps.filter((s) => (!only || only.split(',').some((part) => s.id.includes(part))) && !(quick && s.full && !only));
 const results: CaseResult[] = [];
 const started = Date.now();
 const tty = process.stdout.isTTY;

@@ -225,11 +225,11 @@ export class FileJournal implements Journal {
       out.u32(count);
       out.json(extra);
     }
-    for (let position = 0, slot = 0; position < count; position++) {
+    for (let position = 0; position < count; position++) {
       const target = targets[position] as Target;
       if (typeof target === 'number') {
         const table = this.table as NumericTable;
-        this.writeSet(table.order(target), table.appliedCell(slot++));
+        this.writeSet(table.order(target), stored[position] as number);
       } else {
         this.writeValue(target, stored[position] as VariableValue);
       }

@@ -35,6 +35,8 @@ const OPEN: Bounds = Object.freeze({ min: Number.NEGATIVE_INFINITY, max: Number.
  */
 export class RefCell {
   live = true;
+  /** Live and unwatched: a ref's write may go straight into the entry (one load for both checks). */
+  fast = true;
   /** The cached value, or undefined after a write (until the next read boxes it again). */
   value: VariableValue | undefined = undefined;
 }
@@ -66,8 +68,6 @@ export class NumericTable implements Storage<NumericCode> {
   private readonly metadataByHandle = new Map<number, Metadata>();
   private nextKey = 0;
   private count = 0;
-  /** Where the last batch was staged: its items hold each applied value and version until memory next grows. */
-  private batchArea = 0;
   /** Entries the table holds before an insert must grow it; until then inserts need no view refresh. */
   private roomBeforeGrowth = 0;
   // One fixed call site per hot export (V8 inlines the JS-to-wasm wrapper there).
@@ -195,6 +195,8 @@ export class NumericTable implements Storage<NumericCode> {
     else this.watchers.set(handle, list);
     const flags = this.flags[handle] as number;
     this.flags[handle] = list === undefined ? flags & ~WATCHED : flags | WATCHED;
+    const cell = this.cells[handle];
+    if (cell !== undefined) cell.fast = cell.live && list === undefined;
   }
 
   /** Adds a variable; returns its code. May grow memory (the views are refreshed). */
@@ -245,6 +247,7 @@ export class NumericTable implements Storage<NumericCode> {
     if (cell !== undefined) {
       // Refs read the value first: clearing it sends them to the liveness check.
       cell.live = false;
+      cell.fast = false;
       cell.value = undefined;
       this.cells[handle] = undefined;
     }
@@ -259,8 +262,12 @@ export class NumericTable implements Storage<NumericCode> {
     let cell = this.cells[handle];
     if (cell === undefined) {
       this.cells[handle] = cell = new RefCell();
-      cell.value = this.values[handle];
+      cell.fast = ((this.flags[handle] as number) & WATCHED) === 0;
       this.flags[handle] = (this.flags[handle] as number) | HAS_REFS;
+      // Boxed now, so a new ref's first read takes the hot path. Through the path for a read after a
+      // write, it deoptimized the get() V8 had compiled for other refs, and reads stayed ~3× slower after
+      // (bench: mixed-ref-get-float run after get-by-ref, 2.7 ns against 0.8 ns).
+      cell.value = this.value(code);
     }
     return cell;
   }
@@ -281,54 +288,41 @@ export class NumericTable implements Storage<NumericCode> {
   }
 
   /**
-   * Starts a batch of at most `count` numeric writes: items are staged straight into linear memory
-   * (stageItem), then checked and applied by one call (commitBatch). Nothing may grow memory in
-   * between. Only a batch of more than ls_BATCH_AREA_ITEMS can grow memory here, or fail for it.
+   * The table's rule for `cell` (assembly/table.ts, checkValue), in TypeScript, for a batch: a status,
+   * statusOk when the table would take it. Integers are safe integers, booleans 0 or 1; min/max bound
+   * every finite value (NaN and ±Infinity bypass them, floats only). The differential tests hold it to
+   * the wasm rule, which writes by name go through.
    */
-  beginBatch(count: number): void {
+  check(code: NumericCode, cell: number): number {
     const core = this.core;
-    const area = core.exports.ls_batch_area(count);
-    if (area < 0) throw this.statusError(-area, `updateVariables of ${count} values`);
-    // A larger area may have grown memory: a detached view reads as empty.
-    if (core.f64.length === 0) core.refresh();
-    this.batchArea = area;
-  }
-
-  /** Stages item `slot` of the current batch: the f64 the table checks, for `code`. */
-  stageItem(slot: number, code: NumericCode, cell: number): void {
-    const core = this.core;
-    const { BATCH_ITEM_SIZE, BATCH_VALUE, BATCH_HANDLE } = core.constants;
-    const at = this.batchArea + slot * BATCH_ITEM_SIZE;
-    core.f64[(at + BATCH_VALUE) / 8] = cell;
-    core.i32[(at + BATCH_HANDLE) / 4] = code >>> 1;
+    const constants = core.constants;
+    const handle = code >>> 1;
+    if ((code & 1) === 1) return cell === 0 || cell === 1 ? this.statusOk : constants.STATUS_INVALID_VALUE;
+    if (this.tags[handle] === this.integerTag) {
+      if (!Number.isSafeInteger(cell)) return constants.STATUS_INVALID_VALUE;
+    } else if (cell - cell !== 0) {
+      return this.statusOk;
+    }
+    const entry = core.entriesBase64 + handle * core.stride;
+    if (cell < (core.f64[entry + core.minOffset] as number)) return constants.STATUS_BELOW_MIN;
+    if (cell > (core.f64[entry + core.maxOffset] as number)) return constants.STATUS_ABOVE_MAX;
+    return this.statusOk;
   }
 
   /**
-   * Checks every staged item, then applies them all in order, or none (always none when `apply` is
-   * false: another item of the batch failed). Returns how many items fail; see statusAt. On success
-   * the caller clears each written handle's cached value (see written).
+   * Writes a cell that `check` accepted straight into the entry, as the table's own write does: the
+   * value (an integer or boolean -0 as +0), the version plus one, the time never moved back. The
+   * caller has checked the version limit.
    */
-  commitBatch(count: number, now: number, apply: boolean): number {
-    const failures = this.core.exports.ls_set_batch(this.batchArea, count, now, apply ? 1 : 0);
-    return failures;
-  }
-
-  /** The status item `slot` of the last committed batch got. */
-  statusAt(slot: number): number {
-    const { BATCH_ITEM_SIZE, BATCH_STATUS } = this.core.constants;
-    return this.core.i32[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_STATUS) / 4] as number;
-  }
-
-  /** The f64 item `slot` of the last applied batch stored. */
-  appliedCell(slot: number): number {
-    const { BATCH_ITEM_SIZE, BATCH_VALUE } = this.core.constants;
-    return this.core.f64[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_VALUE) / 8] as number;
-  }
-
-  /** The version item `slot` of the last applied batch gave its variable. */
-  appliedVersion(slot: number): number {
-    const { BATCH_ITEM_SIZE, BATCH_VERSION } = this.core.constants;
-    return this.core.f64[(this.batchArea + slot * BATCH_ITEM_SIZE + BATCH_VERSION) / 8] as number;
+  writeAt(code: NumericCode, cell: number, now: number): void {
+    const core = this.core;
+    const f64 = core.f64;
+    const handle = code >>> 1;
+    const entry = core.entriesBase64 + handle * core.stride;
+    f64[entry + core.valueOffset] = (code & 1) === 1 || this.tags[handle] === this.integerTag ? cell + 0 : cell;
+    f64[entry + core.versionOffset] = (f64[entry + core.versionOffset] as number) + 1;
+    if (now > (f64[entry + core.updatedAtOffset] as number)) f64[entry + core.updatedAtOffset] = now;
+    this.written(handle);
   }
 
   /** Turns a wasm status for a write into the error the caller sees. */
@@ -374,6 +368,7 @@ export class NumericTable implements Storage<NumericCode> {
     for (const cell of this.cells) {
       if (cell === undefined) continue;
       cell.live = false;
+      cell.fast = false;
       cell.value = undefined;
     }
     this.cells = [];

@@ -78,7 +78,7 @@ export interface Journal {
   numeric(order: number, cell: number, now: number, extra?: Metadata): void;
   /** A write to a record: its value now, and metadata it merged. */
   record(variable: Variable, now: number, extra?: Metadata): void;
-  /** A committed batch: each item's target and, for records, the value it stored; numeric values are read from the table's batch area. */
+  /** A committed batch: each item's target and what it stored (a record's value; for a numeric item, the f64 its entry took). */
   batch(
     targets: readonly (Target | undefined)[],
     stored: readonly (VariableValue | undefined)[],

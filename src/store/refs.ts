@@ -6,7 +6,7 @@
 // number, no metadata, nobody watching. A persisted store's journal gets the
 // write from the ref itself, as one small record, so that path stays fast with
 // persistence on (see bench/persist.ts). The checks it makes there are the
-// table's own rules, restated per type below (min/max on finite floats, safe
+// table's own rules, restated per type in set() (min/max on finite floats, safe
 // integers, 0/1 for booleans, the version limit); anything else goes through
 // the store's write path, where wasm validates. The differential tests hold
 // the two paths to each other. The cell's liveness is cleared on delete and
@@ -16,7 +16,7 @@ import { coarseNow } from '../clock.js';
 import type { StateError } from '../errors.js';
 import { idOf } from '../ids.js';
 import type { VariableRef } from '../provider.js';
-import { type NumericTable, type RefCell, WATCHED } from '../storage/numeric-table.js';
+import type { NumericTable, RefCell } from '../storage/numeric-table.js';
 import type { NumericCode } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
 import type { VariableType, VariableValue } from '../types/index.js';
@@ -36,31 +36,46 @@ export interface RefHost {
 
 const MAX_VERSION = Number.MAX_SAFE_INTEGER;
 
-abstract class NumericRef<T extends number | boolean> implements VariableRef<T> {
+/** Which rule a numeric ref's fast write applies. */
+const FLOAT = 0;
+const INTEGER = 1;
+const BOOLEAN = 2;
+
+/**
+ * One class for the three numeric types, the type's rule chosen by `kind`: every ref's get and set
+ * then run on one hidden class, so their property loads stay monomorphic (a class per type made them
+ * polymorphic as soon as a program held refs of two types, ~2 ns a read here).
+ */
+class NumericRef<T extends number | boolean> implements VariableRef<T> {
   readonly id: string;
   readonly name: string;
   readonly type: VariableType;
-  protected readonly handle: number;
-  protected readonly values: Array<VariableValue | undefined>;
-  protected readonly core: Core;
+  private readonly handle: number;
+  private readonly values: Array<VariableValue | undefined>;
+  private readonly core: Core;
   /** Offsets of the entry's fields from the entries base, in f64 slots (the layout read from the module). */
-  protected readonly valueAt: number;
-  protected readonly minAt: number;
-  protected readonly maxAt: number;
-  protected readonly versionAt: number;
-  protected readonly updatedAt: number;
+  private readonly valueAt: number;
+  private readonly minAt: number;
+  private readonly maxAt: number;
+  private readonly versionAt: number;
+  private readonly updatedAt: number;
   /** Registration order: how the journal names the variable. */
-  protected readonly order: number;
+  private readonly order: number;
+  /** The store's journal, if persisted (a store's journal is fixed before any ref exists). */
+  private readonly journal: Journal | undefined;
+  private readonly kind: number;
 
   constructor(
-    protected readonly host: RefHost,
-    protected readonly table: NumericTable,
-    protected readonly code: NumericCode,
-    protected readonly cell: RefCell,
+    private readonly host: RefHost,
+    private readonly table: NumericTable,
+    private readonly code: NumericCode,
+    private readonly cell: RefCell,
   ) {
     this.name = table.name(code);
     this.id = idOf(this.name, table.serial(code));
-    this.type = table.typeOf(code);
+    const type = table.typeOf(code);
+    this.type = type;
+    this.kind = type === 'float' ? FLOAT : type === 'integer' ? INTEGER : BOOLEAN;
     this.handle = code >>> 1;
     this.values = table.values;
     const core = table.core;
@@ -72,6 +87,7 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     this.versionAt = entry + core.versionOffset;
     this.updatedAt = entry + core.updatedAtOffset;
     this.order = table.order(code);
+    this.journal = host.journal;
   }
 
   get version(): number {
@@ -87,24 +103,40 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     return value as T;
   }
 
-  abstract set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void;
+  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
+    if (typeof value === 'number' && metadata === undefined) {
+      const kind = this.kind;
+      if (kind === FLOAT) {
+        // min/max apply to finite values only: NaN and ±Infinity bypass them (value - value is NaN for those).
+        if ((value - value !== 0 || this.inBounds(value)) && this.commit(value)) return;
+      } else if (kind === INTEGER) {
+        // A safe integer within bounds; an integer has no -0.
+        if (Number.isSafeInteger(value) && this.inBounds(value) && this.commit(value + 0)) return;
+      } else if ((value === 1 || value === 0) && this.commit(value === 1 ? 1 : 0)) {
+        // 1 and 0 (and -0) as numbers; true, false and the strings go the store's way.
+        return;
+      }
+    }
+    // Everything else, and refusals: the store's path, which reports exactly as a write by name.
+    if (!this.cell.live) throw this.stale();
+    this.host.writeNumeric(this.code, value, metadata);
+  }
 
   /**
    * The fast write, once the type's own rule has accepted `stored` (the f64 the entry holds): straight
    * into the entry when nobody watches and the store is writable. Returns false when the store's path
    * must take it (it also reports a gone variable, a version at its limit, and a read-only store).
    */
-  protected commit(stored: number): boolean {
+  private commit(stored: number): boolean {
     const core = this.core;
     const f64 = core.f64;
     const base = core.entriesBase64;
     const version = f64[base + this.versionAt] as number;
-    const host = this.host;
-    const journal = host.journal;
+    const journal = this.journal;
     if (
-      !this.cell.live ||
+      // Gone or watched: the store's path reports or delivers.
+      !this.cell.fast ||
       version >= MAX_VERSION ||
-      ((this.table.flags[this.handle] as number) & WATCHED) !== 0 ||
       // A read-only store (a failed write or fsync): the store's path throws io_error.
       (journal !== undefined && journal.failure !== undefined)
     ) {
@@ -118,17 +150,12 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     // Nothing is boxed on a write: the next read boxes the value once.
     this.values[this.handle] = undefined;
     this.cell.value = undefined;
+    const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;
     // Replay stamps with the same rule, so the journal takes the clock's reading.
     if (journal !== undefined) journal.numeric(this.order, stored, now);
     return true;
-  }
-
-  /** Everything the fast write does not take: other inputs, metadata, watchers, refusals (reported as by name). */
-  protected slowSet(value: unknown, metadata: Readonly<Record<string, unknown>> | undefined): void {
-    if (!this.cell.live) throw this.stale();
-    this.host.writeNumeric(this.code, value, metadata);
   }
 
   /** After a write the value is boxed once from the entry (and cached); a gone variable throws. */
@@ -138,48 +165,21 @@ abstract class NumericRef<T extends number | boolean> implements VariableRef<T> 
     return this.table.box(this.code) as T;
   }
 
-  protected stale(): StateError {
+  private stale(): StateError {
     return this.host.staleRef(this.name, this.id);
   }
 
   /** Whether a finite `value` lies within the entry's bounds. */
-  protected inBounds(value: number): boolean {
+  private inBounds(value: number): boolean {
     const f64 = this.core.f64;
     const base = this.core.entriesBase64;
     return value >= (f64[base + this.minAt] as number) && value <= (f64[base + this.maxAt] as number);
   }
 }
 
-class FloatRef extends NumericRef<number> {
-  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    // min/max apply to finite values only: NaN and ±Infinity bypass them (value - value is NaN for those).
-    if (typeof value === 'number' && metadata === undefined && (value - value !== 0 || this.inBounds(value)) && this.commit(value)) return;
-    this.slowSet(value, metadata);
-  }
-}
-
-class IntegerRef extends NumericRef<number> {
-  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    // A safe integer within bounds; an integer has no -0.
-    if (Number.isSafeInteger(value) && metadata === undefined && this.inBounds(value as number) && this.commit((value as number) + 0))
-      return;
-    this.slowSet(value, metadata);
-  }
-}
-
-class BooleanRef extends NumericRef<boolean> {
-  set(value: unknown, metadata?: Readonly<Record<string, unknown>>): void {
-    // 1 and 0 (and -0) as numbers; true, false and the strings go the store's way.
-    if ((value === 1 || value === 0) && metadata === undefined && this.commit(value === 1 ? 1 : 0)) return;
-    this.slowSet(value, metadata);
-  }
-}
-
-/** @internal A ref to a numeric variable, of the class for its type. */
+/** @internal A ref to a numeric variable. */
 export function numericRef(host: RefHost, table: NumericTable, code: NumericCode): VariableRef {
-  const type = table.typeOf(code);
-  const Ref = type === 'float' ? FloatRef : type === 'integer' ? IntegerRef : BooleanRef;
-  return new Ref(host, table, code, table.cellOfRef(code)) as VariableRef;
+  return new NumericRef(host, table, code, table.cellOfRef(code)) as VariableRef;
 }
 
 /** @internal A ref to a record: the record itself is the cell. */
