@@ -111,8 +111,10 @@ async function expectWholeHistory(
   expect(a?.version).toBe(n?.version);
   expect(b?.version).toBe(n?.version);
 
-  await writer.sync();
-  await observer.sync();
+  // Each client's feed has its own connection, which may still be in its reconnect back-off (up to
+  // 1 s) after the writer's connection is back: until then sync() is refused with unavailable.
+  await vi.waitFor(() => writer.sync(), { timeout: 10_000, interval: 100 });
+  await vi.waitFor(() => observer.sync(), { timeout: 10_000, interval: 100 });
   await vi.waitFor(() => {
     for (const list of Object.values(events)) expect(list.filter((event) => event.name === 'n').at(-1)?.version).toBe(n?.version);
   });
