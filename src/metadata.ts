@@ -72,7 +72,9 @@ export function copyMetadata(value: unknown, context: string): Metadata {
     throw new StateError('invalid_argument', `${context}: metadata must be a plain object`, { rule: 'metadata', path: 'metadata' });
   }
   try {
-    return copyJson(value, context, '', 0, new Set()) as Metadata;
+    const copy = copyJson(value, context, '', 0, new Set()) as Metadata;
+    // One shared empty object: stores keep no entry for it (most variables have no metadata).
+    return Object.keys(copy).length === 0 ? EMPTY_METADATA : copy;
   } catch (error) {
     if (error instanceof StateError) throw error;
     // A getter or a Proxy trap threw while the metadata was read.

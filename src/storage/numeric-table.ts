@@ -56,6 +56,12 @@ export class NumericTable implements Storage<NumericCode> {
   private orders = new Float64Array(INITIAL_SIDE_CAPACITY);
   private created = new Float64Array(INITIAL_SIDE_CAPACITY);
   private names: Array<string | undefined> = [];
+  /**
+   * Handle → id, made on first use and kept: an export or listing then hands out the same string each
+   * time (V8 internalises a string once, as an object key, so a fresh one per export cost ~0.5 µs a
+   * variable there). Filled only by id(): a store that never lists or exports pays nothing for it.
+   */
+  private ids: Array<string | undefined> = [];
   /** Handle → WATCHED | HAS_REFS bits: the only cost watching and refs add to a write. */
   flags = new Uint8Array(INITIAL_SIDE_CAPACITY);
   /** Handle → the cell its refs share (HAS_REFS set), else undefined. */
@@ -148,7 +154,13 @@ export class NumericTable implements Storage<NumericCode> {
   }
 
   id(code: NumericCode): string {
-    return idOf(this.name(code), this.serial(code));
+    const handle = code >>> 1;
+    let id = this.ids[handle];
+    if (id === undefined) {
+      id = idOf(this.names[handle] as string, this.serials[handle] as number);
+      this.ids[handle] = id;
+    }
+    return id;
   }
 
   spec(code: NumericCode): TypeSpec {
@@ -228,7 +240,8 @@ export class NumericTable implements Storage<NumericCode> {
     this.count++;
     const code = (handle << 1) | (item.spec.type === 'boolean' ? 1 : 0);
     this.values[handle] = undefined;
-    this.setMetadata(code, item.metadata);
+    // remove() dropped any metadata a reused handle had.
+    if (item.metadata !== EMPTY_METADATA) this.metadataByHandle.set(handle, item.metadata);
     return code;
   }
 
@@ -237,6 +250,8 @@ export class NumericTable implements Storage<NumericCode> {
     const exports = this.core.exports;
     exports.ls_delete(exports.ls_key_at(handle));
     this.names[handle] = undefined;
+    if (handle < this.ids.length) this.ids[handle] = undefined;
+    this.metadataByHandle.delete(handle);
     this.serials[handle] = 0;
     this.orders[handle] = 0;
     this.values[handle] = undefined;
@@ -364,6 +379,7 @@ export class NumericTable implements Storage<NumericCode> {
     this.watchers.clear();
     this.metadataByHandle.clear();
     this.names = [];
+    this.ids = [];
     this.values.length = 0;
     for (const cell of this.cells) {
       if (cell === undefined) continue;

