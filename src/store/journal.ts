@@ -5,24 +5,16 @@
 
 import type { StateError } from '../errors.js';
 import type { Metadata } from '../metadata.js';
+import type { ExportItem } from '../snapshot.js';
 import type { Target } from '../storage/storage.js';
 import type { Variable } from '../storage/variable.js';
-import type { TypeSpec, VariableValue } from '../types/index.js';
+import type { VariableValue } from '../types/index.js';
 
 /** A variable as the store holds it, with what identifies it for the store's whole life (its order). */
-export interface StoredVariable {
+export interface StoredVariable extends ExportItem {
   /** Registration order: unique per insertion and never reused, so it names one variable for the store's life. */
   readonly order: number;
   readonly serial: number;
-  readonly id: string;
-  readonly name: string;
-  readonly spec: TypeSpec;
-  readonly value: VariableValue;
-  readonly constraints: unknown;
-  readonly metadata: Metadata;
-  readonly version: number;
-  readonly createdAt: number;
-  readonly lastUpdatedAt: number;
 }
 
 /** Figures about a persisted store (see `Store.persistence()`). */
