@@ -212,10 +212,10 @@ export abstract class Store implements StateProvider<'sync'> {
         const watched = ((numericTable.flags[target >>> 1] as number) & WATCHED) !== 0;
         const oldValue = watched ? numericTable.value(target) : undefined;
         const cell = stored[position] as number;
-        numericTable.writeAt(target, cell, now);
+        numericTable.writeAt(target, cell, now, values[position]);
         if (extra !== undefined) numericTable.setMetadata(target, mergeMetadata(numericTable.metadata(target), extra));
         if (watched) {
-          const newValue = numericTable.storedOf(target, cell);
+          const newValue = numericTable.value(target);
           (changes ??= []).push(this.watching.change(target, oldValue, newValue, numericTable.version(target), 'set'));
         }
         continue;
