@@ -52,6 +52,13 @@ export abstract class Store implements StateProvider<'sync'> {
   journal: Journal | undefined = undefined;
   /** @internal */
   variableCount = 0;
+  /**
+   * Bumped by every registration, import, delete and cleanup. A write that runs the caller's code
+   * while it reads its input (a getter in a value or in metadata, a Proxy) compares it afterwards:
+   * such code may delete or replace the very variable being written, and the write must then be
+   * refused, not land on a freed or reused slot (or in the journal as a write to a deleted variable).
+   */
+  private epoch = 0;
   /** @internal */
   closed = false;
   /** @internal When the store was first created (kept across reopenings of a persisted store). */
@@ -77,9 +84,11 @@ export abstract class Store implements StateProvider<'sync'> {
 
   registerVariable(name: string, type: VariableType, initialValue: unknown, options?: RegisterOptions): string {
     this.assertWritable();
+    const epoch = this.epoch;
     const head = checkRegistrationHead(name, type, options);
     if (this.registry.nameTaken(name)) throw alreadyExists(name);
     const { spec, constraints, rules, metadata, value } = checkRegistrationBody(head, initialValue);
+    if (this.epoch !== epoch) throw changedWhileReading(`registerVariable ${quote(name)}`);
     const now = coarseNow();
     const [serialBefore, orderBefore] = this.registry.mark();
     const serial = this.registry.takeSerial(name);
@@ -155,6 +164,9 @@ export abstract class Store implements StateProvider<'sync'> {
     // the version limit, so writes are counted only there.
     const nearLimit = Number.MAX_SAFE_INTEGER - count;
     let writes: Map<Target, number> | undefined;
+    // The checks below run the caller's getters (tensor data, embeddings): they must not change the store.
+    const epoch = this.epoch;
+    const updatesBefore = this.totalUpdates;
     for (let position = 0; position < count; position++) {
       const identifier = identifiers[position] as string;
       const value = values[position];
@@ -201,6 +213,7 @@ export abstract class Store implements StateProvider<'sync'> {
         total++;
       }
     }
+    if (this.epoch !== epoch || this.totalUpdates !== updatesBefore) throw changedWhileReading('updateVariables');
     if (errors !== undefined) throw errors.error(total);
     // Every item passed: apply them all, in order.
     const now = coarseNow();
@@ -248,6 +261,7 @@ export abstract class Store implements StateProvider<'sync'> {
     this.registry.unlink(target, storage.name(target));
     storage.remove(target);
     this.variableCount--;
+    this.epoch++;
     this.totalOperations++;
     if (this.journal !== undefined) this.journal.deleted(order);
     if (change !== undefined) this.watching.dispatcher.deliver([change]);
@@ -368,6 +382,7 @@ export abstract class Store implements StateProvider<'sync'> {
   cleanup(): void {
     if (this.closed) return;
     this.closed = true;
+    this.epoch++;
     this.watching.stopAll();
     for (const variable of this.registry.records()) variable.live = false;
     this.registry.clear();
@@ -397,10 +412,13 @@ export abstract class Store implements StateProvider<'sync'> {
   writeRecord(variable: Variable, value: unknown, metadata: unknown): void {
     const journal = this.journal;
     if (journal !== undefined && journal.failure !== undefined) throw journal.failure;
+    const epoch = this.epoch;
     const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(variable.name)}`);
+    const checked = checkWrite(variable, value);
+    if (this.epoch !== epoch) throw changedWhileReading(`setVariable ${quote(variable.name)}`);
     const oldValue = variable.value;
     const now = coarseNow();
-    records.apply(variable, checkWrite(variable, value), now);
+    records.apply(variable, checked, now);
     if (extra !== undefined) variable.metadata = mergeMetadata(variable.metadata, extra);
     this.totalOperations++;
     this.totalUpdates++;
@@ -410,14 +428,33 @@ export abstract class Store implements StateProvider<'sync'> {
     }
   }
 
-  /** @internal The hot numeric write: wasm checks type and bounds, bumps the version and stamps the time. */
+  /** @internal The numeric write by name or through a ref's slow path. */
   writeNumeric(code: NumericCode, value: unknown, metadata: unknown): void {
     const journal = this.journal;
     // A read-only store (a write or fsync failed) refuses before anything changes.
     if (journal !== undefined && journal.failure !== undefined) throw journal.failure;
+    // A number without metadata runs no caller code: the hot path goes straight on.
+    if (metadata !== undefined || typeof value !== 'number') {
+      this.writeNumericInput(code, value, metadata);
+      return;
+    }
+    this.commitNumeric(code, value, undefined, value);
+  }
+
+  /** A numeric write whose input may run caller code (metadata, a value to coerce): read it, then check the store is as it was. */
+  private writeNumericInput(code: NumericCode, value: unknown, metadata: unknown): void {
     const table = this.table as NumericTable;
-    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(table.name(code))}`);
+    const epoch = this.epoch;
+    const name = table.name(code);
+    const extra = metadata === undefined ? undefined : copyMetadata(metadata, `Variable ${quote(name)}`);
     const cell = typeof value === 'number' ? value : table.cellOf(code, value);
+    if (this.epoch !== epoch) throw changedWhileReading(`setVariable ${quote(name)}`);
+    this.commitNumeric(code, cell, extra, value);
+  }
+
+  /** wasm checks type and bounds, bumps the version and stamps the time; then the caches, counters, journal and watchers. */
+  private commitNumeric(code: NumericCode, cell: number, extra: Metadata | undefined, input: unknown): void {
+    const table = this.table as NumericTable;
     const handle = code >>> 1;
     // The one thing watching and refs cost a write to a variable that has neither: this flag load.
     const flags = table.flags[handle] as number;
@@ -425,13 +462,13 @@ export abstract class Store implements StateProvider<'sync'> {
     const oldValue = watched ? table.value(code) : undefined;
     const now = coarseNow();
     const status = table.setAt(handle, cell, now);
-    if (status !== table.statusOk) throw table.rejection(code, status, value);
+    if (status !== table.statusOk) throw table.rejection(code, status, input);
     if (flags === 0) table.values[handle] = undefined;
     else table.written(handle);
     if (extra !== undefined) table.setMetadata(code, mergeMetadata(table.metadata(code), extra));
     this.totalOperations++;
     this.totalUpdates++;
-    if (journal !== undefined) journal.numeric(table.order(code), cell, now, extra);
+    if (this.journal !== undefined) this.journal.numeric(table.order(code), cell, now, extra);
     if (watched) this.watching.dispatcher.deliver([this.watching.change(code, oldValue, table.value(code), table.version(code), 'set')]);
   }
 
@@ -468,6 +505,7 @@ export abstract class Store implements StateProvider<'sync'> {
     const target = item.spec.numeric && this.table !== undefined ? this.table.add(item, order) : records.add(item, order);
     this.registry.link(target, item.name);
     this.variableCount++;
+    this.epoch++;
     return target;
   }
 
@@ -528,6 +566,14 @@ export abstract class Store implements StateProvider<'sync'> {
     if (this.lastImport) metadata.lastImport = this.lastImport;
     return metadata;
   }
+}
+
+/** A write whose input, as it was read, changed the store (see Store.epoch): refused, nothing applied. */
+function changedWhileReading(what: string): StateError {
+  return invalidArgument(
+    `${what}: the store changed while the input was read (a getter or Proxy in a value or metadata registered, deleted or wrote variables); nothing was applied`,
+    { rule: 'reentrancy' },
+  );
 }
 
 export type { Metadata };
