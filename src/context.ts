@@ -236,8 +236,9 @@ export class Context extends EventTarget {
     const inner = refOf(this.current, identifier);
     // On an asynchronous backend during a move, bind on the backend the move leaves the Context on.
     if (isPromise(inner) && this.moving !== undefined) return this.moving.then(() => this.ref(identifier));
-    if (isPromise(inner)) return inner.then((bound) => this.track(new ContextRef(this, bound as BoundRef)));
-    return this.track(new ContextRef(this, inner as BoundRef));
+    // An asynchronous backend's ref is never used directly: its writes must go the Context's way, so a move waits for them.
+    if (isPromise(inner)) return inner.then((bound) => this.track(new ContextRef(this, bound as BoundRef, false)));
+    return this.track(new ContextRef(this, inner as BoundRef, true));
   }
 
   private track(ref: ContextRef): ContextRef {
@@ -432,9 +433,10 @@ export class ContextRef {
   constructor(
     private readonly context: Context,
     bound: BoundRef,
+    synchronous: boolean,
   ) {
     this.bound = bound;
-    this.local = bound;
+    this.local = synchronous ? bound : undefined;
     this.id = bound.id;
     this.name = bound.name;
     this.type = bound.type;

@@ -282,6 +282,22 @@ describe.skipIf(redisMissing !== undefined)(
       await ctx.cleanup();
     });
 
+    it('a write through a ref on RedisState, made just before a move, is waited for and arrives (with and without the near cache)', async () => {
+      for (const nearCache of [true, false]) {
+        const backend = await RedisState.init({ url: server.url, sessionId: `ref-move-${nearCache}`, keyPrefix: `moves${n++}`, nearCache });
+        const ctx = await Context.create({ backend });
+        await ctx.registerVariable('x', 'integer', 1);
+        const ref = await ctx.ref('x');
+        const write = ref.set(42);
+        const moved = ctx.migrate(await JsLocalState.init({ sessionId: ctx.sessionId }));
+        await Promise.all([write, moved]);
+        expect(ctx.backend).toBeInstanceOf(JsLocalState);
+        expect(await ctx.getVariable('x')).toBe(42);
+        expect((await ctx.listVariables())[0]?.version).toBe(1);
+        await ctx.cleanup();
+      }
+    });
+
     it('a move to an unreachable Redis fails with unavailable and leaves the Context unchanged and usable', async () => {
       const port = await freePort();
       const ctx = await Context.create({
