@@ -69,6 +69,12 @@ export interface Descriptor {
   readonly rules: unknown;
   readonly order: number;
   readonly createdAt: number;
+  /**
+   * The descriptor exactly as the server holds it (`order|createdAt|body`). A write sends it back, and the
+   * script refuses the write ('stale') unless the variable still has it: a value is checked here against
+   * these rules, and an id can come back by import as another variable with other rules.
+   */
+  readonly text: string;
 }
 
 export function decodeDescriptor(eid: string, text: string): Descriptor {
@@ -82,7 +88,7 @@ export function decodeDescriptor(eid: string, text: string): Descriptor {
   if (typeof name !== 'string' || parseId(id)?.name !== name) throw corrupt(eid, 'its descriptor does not match its id');
   const spec = specOf(type, name);
   const { constraints, rules } = compiledConstraints(body.slice(0, body.lastIndexOf(',"n":')), type, c, name);
-  return { eid, id, name, spec, constraints, rules, order, createdAt };
+  return { eid, id, name, spec, constraints, rules, order, createdAt, text };
 }
 
 /** A full entry from a descriptor and the stored fields (written out, not spread: one object shape for every entry). */
@@ -96,6 +102,7 @@ export function entryOf(d: Descriptor, value: string, version: string, metadata:
     rules: d.rules,
     order: d.order,
     createdAt: d.createdAt,
+    text: d.text,
     value: decodeValue(d.spec, value, d.eid),
     version: Number(version),
     metadata: decodeMetadata(metadata),

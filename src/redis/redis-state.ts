@@ -153,9 +153,10 @@ export class RedisState implements StateProvider<'async'> {
       throw error;
     }
     const { spec, constraints, rules, metadata, value } = checked;
+    const body = encodeDescriptor(name, spec, constraints);
     const reply = (await this.run(REGISTER, [
       encodeKey(name),
-      encodeDescriptor(name, spec, constraints),
+      body,
       encodeValue(spec, value),
       encodeMetadata(metadata),
       this.maxLength,
@@ -169,8 +170,10 @@ export class RedisState implements StateProvider<'async'> {
     const id = idOf(name, Number(reply[1]));
     const eid = encodeKey(id);
     const createdAt = Number(reply[3]);
-    const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt };
-    this.descriptors.set(eid, { text: undefined, descriptor });
+    // As the script stored it: order|createdAt|body, both numbers as %d.
+    const text = `${reply[2]}|${reply[3]}|${body}`;
+    const descriptor: Descriptor = { eid, id, name, spec, constraints, rules, order: Number(reply[2]), createdAt, text };
+    this.descriptors.set(eid, { text, descriptor });
     if (this.caching) this.cache.set(eid, { ...descriptor, value, version: 0, metadata, lastUpdatedAt: createdAt });
     return id;
   }
@@ -197,10 +200,13 @@ export class RedisState implements StateProvider<'async'> {
     metadata: Readonly<Record<string, unknown>> | undefined,
     options: WriteOptions | undefined,
     hop: number,
+    /** A ref's write: the registration its variable must still be (an id can come back as another variable). */
+    registration?: number,
   ): Promise<void> {
     this.assertOpen();
     for (let attempt = 0; ; attempt++) {
       const entry = await this.current(identifier, attempt > 0);
+      if (registration !== undefined && entry.order !== registration) throw notFound(identifier);
       const ifVersion = expectedVersion(options);
       let extra: Metadata | undefined;
       let stored: VariableValue;
@@ -226,6 +232,7 @@ export class RedisState implements StateProvider<'async'> {
         this.maxLength,
         String(hop),
         this.token,
+        entry.text,
       ])) as [string, number | string, string?];
       switch (reply[0]) {
         case 'ok':
@@ -311,6 +318,7 @@ export class RedisState implements StateProvider<'async'> {
           ifVersion === undefined ? '' : String(ifVersion),
           extra === undefined || entry === undefined ? '' : String(entry.version),
           metadataJson,
+          entry?.text ?? '',
         );
       }
       const guardArgs: string[] = [];
@@ -526,7 +534,7 @@ export class RedisState implements StateProvider<'async'> {
         const hop = this.nextHop();
         await follow();
         try {
-          await this.write(id, value, metadata, undefined, hop);
+          await this.write(id, value, metadata, undefined, hop, order);
         } catch (error) {
           throw error instanceof StateError && error.code === 'not_found' ? stale() : error;
         }

@@ -94,7 +94,8 @@ return {'ok', int(serial), int(order), int(now)}
 
 /**
  * ARGV: encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|'', maxlen, hop,
- * writer. The hop is how many watch deliveries led to this write (0: none); the feed carries it to bound
+ * writer, expected descriptor (the text of `desc`, which the client checked the value against: an id can
+ * come back by import as another variable, with other rules). The hop is how many watch deliveries led to this write (0: none); the feed carries it to bound
  * loops. The writer is the writing client's token: the feed tells a client its own writes by it.
  * The base version is the version the client merged metadata against: if the variable moved on, the
  * client merges again. → {'ok', version, updatedAt} | {'not_found'} | {'stale', eid} | {'conflict', v} | {'moved', v} | {'limit'}
@@ -104,7 +105,7 @@ export const SET = script(
   `
 local e = resolve(ARGV[1])
 if not e then return {'not_found'} end
-if e ~= ARGV[2] then return {'stale', e} end
+if e ~= ARGV[2] or redis.call('HGET', desc, e) ~= ARGV[10] then return {'stale', e} end
 local v = tonumber(redis.call('HGET', ver, e))
 if ARGV[4] ~= '' and v ~= tonumber(ARGV[4]) then return {'conflict', int(v)} end
 if ARGV[5] ~= '' and v ~= tonumber(ARGV[5]) then return {'moved', int(v)} end
@@ -125,7 +126,8 @@ return {'ok', int(nv), int(now)}
 
 /**
  * ARGV: n items, m guards, apply ('1'|'0'), maxlen, hop, writer (as SET), items, guards. `items` is a JSON
- * array of n × (encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|''),
+ * array of n × (encIdentifier, expected eid, value JSON, ifVersion|'', base version|'', metadata JSON|'',
+ * expected descriptor (as SET)),
  * `guards` a JSON array of m × (encIdentifier, version), every element a string: one argument each rather
  * than six per item, which costs the client and the server a tenth as much to send and parse. An item
  * whose value failed the client's checks comes with value '': it is checked, and does not count towards
@@ -160,7 +162,8 @@ local function hset(key, flat)
 end
 -- Every identifier, items then guards, resolved as an id first, then as a name.
 local idents = {}
-for i = 1, n do idents[i] = items[(i - 1) * 6 + 1] end
+local STRIDE = 7
+for i = 1, n do idents[i] = items[(i - 1) * STRIDE + 1] end
 for j = 1, g do idents[n + j] = guards[(j - 1) * 2 + 1] end
 local byId, byName = hmget(desc, idents), hmget(names, idents)
 local eids, found = {}, {}
@@ -171,15 +174,15 @@ for k = 1, n + g do
   eids[k] = e
   if e then found[#found + 1] = e end
 end
-local versions = hmget(ver, found)
+local versions, descs = hmget(ver, found), hmget(desc, found)
 for e, v in pairs(versions) do versions[e] = tonumber(v) end
 local statuses, failed, pending = {}, false, {}
 for i = 1, n do
-  local a = (i - 1) * 6
+  local a = (i - 1) * STRIDE
   local e = eids[i]
   local status = 'ok'
   if not e then status = 'not_found'
-  elseif e ~= items[a + 2] then status = 'stale:' .. e
+  elseif e ~= items[a + 2] or descs[e] ~= items[a + 7] then status = 'stale:' .. e
   else
     local v = versions[e]
     if items[a + 4] ~= '' and v ~= tonumber(items[a + 4]) then status = 'conflict:' .. int(v)
@@ -214,7 +217,7 @@ local now = clock(nil)
 local result = {'ok'}
 local feed = {}
 for i = 1, n do
-  local a = (i - 1) * 6
+  local a = (i - 1) * STRIDE
   local e = eids[i]
   local t = now
   local last = tonumber(times[e] or '0')
