@@ -82,6 +82,9 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
 
 /** The session's value hash and a variable's field in it, as keys.ts lays them out. */
 const valueKey = (session: string): string => `{${KEY_PREFIX}:${session}}:val`;
+/** The descriptor a write sends back, as RedisState does: the script writes only if the variable still has it. */
+const descriptorOf = async (plain: Client, session: string, id: string): Promise<string> =>
+  (await plain.hGet(`{${KEY_PREFIX}:${session}}:desc`, JSON.stringify(id))) as string;
 const fieldOf = (id: string): string => JSON.stringify(id);
 /** Stream length bound RedisState passes by default (options.ts). */
 const MAX_LENGTH = '100000';
@@ -181,6 +184,7 @@ async function setCase(open: Open, plain: Client): Promise<Case> {
   const scriptedId = await scripted.registerVariable('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
   await scripted.cleanup();
   const runSet = await scriptRunner(plain, SET.source, 'set-script');
+  const setDescriptor = await descriptorOf(plain, 'set-script', scriptedId);
   const setArgs = (value: number) => [
     encodeKey('temperature'),
     encodeKey(scriptedId),
@@ -191,6 +195,7 @@ async function setCase(open: Open, plain: Client): Promise<Case> {
     MAX_LENGTH,
     '0',
     'plain',
+    setDescriptor,
   ];
   let a = 0;
   let b = 0;
@@ -258,6 +263,7 @@ async function updateCase(open: Open, plain: Client): Promise<Case> {
   for (const name of names) scriptedIds.push(await scripted.registerVariable(name, 'float', 0.5, { constraints: { min: 0, max: 2 } }));
   await scripted.cleanup();
   const runBatch = await scriptRunner(plain, BATCH_SCRIPT.source, 'update-script');
+  const descriptors = await Promise.all(scriptedIds.map((id) => descriptorOf(plain, 'update-script', id)));
   const batchArgs = [0.25, 1.75].map((base) => [
     String(BATCH),
     '0',
@@ -266,7 +272,15 @@ async function updateCase(open: Open, plain: Client): Promise<Case> {
     '0',
     'plain',
     JSON.stringify(
-      names.flatMap((name, i) => [encodeKey(name), encodeKey(scriptedIds[i] as string), JSON.stringify(base + i / 1000), '', '', '']),
+      names.flatMap((name, i) => [
+        encodeKey(name),
+        encodeKey(scriptedIds[i] as string),
+        JSON.stringify(base + i / 1000),
+        '',
+        '',
+        '',
+        descriptors[i] as string,
+      ]),
     ),
     '[]',
   ]);
