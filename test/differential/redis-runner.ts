@@ -27,7 +27,7 @@
 import { LocalState, StateError } from '../../dist/index.js';
 import { RedisState } from '../../dist/redis/index.js';
 import type { Ident, Op, WatchFilter, WatchRef } from './ops.js';
-import { isFit, NAMES, oddWatchOptions, ownObject, type TypeName } from './ops.js';
+import { isFit, NAMES, oddWatchOptions, type TypeName } from './ops.js';
 import {
   around,
   canonOutcome,
@@ -41,6 +41,7 @@ import {
   POPULATION,
   sameLists,
   sameOutcome,
+  storeCall,
   withoutCreatedAt,
   withoutTimes,
 } from './runner.js';
@@ -264,6 +265,11 @@ class RedisRun {
   }
 
   async apply(op: Op): Promise<void> {
+    const plain = storeCall(op, this);
+    if (plain !== undefined) {
+      await this.both(plain.what, plain.call);
+      return;
+    }
     switch (op.op) {
       case 'register': {
         const outcome = await this.both('register outcomes', (s) =>
@@ -294,56 +300,6 @@ class RedisRun {
             this.ids.push(id);
           }
         }
-        return;
-      }
-      case 'get': {
-        const target = this.resolve(op.target);
-        await this.both('getVariable outcomes', (s) => s.getVariable(target));
-        return;
-      }
-      case 'set': {
-        const target = this.resolve(op.target);
-        const value = this.valueFor(target, op.value);
-        if (op.guard !== undefined) {
-          const options = { ifVersion: this.expected(target, op.guard) };
-          await this.both('setVariable ifVersion outcomes', (s) => s.setVariable(target, value, op.metadata, options));
-          return;
-        }
-        await this.both('setVariable outcomes', (s) =>
-          op.metadata === undefined ? s.setVariable(target, value) : s.setVariable(target, value, op.metadata),
-        );
-        return;
-      }
-      case 'getVariables': {
-        const targets = op.targets === 'not-an-array' ? 'a' : op.targets.map((t) => this.resolve(t));
-        await this.both('getVariables outcomes', (s) => s.getVariables(targets));
-        return;
-      }
-      case 'updateVariables': {
-        const pairs = op.items.map(([ident, value]) => {
-          const target = this.resolve(ident);
-          return [target, this.valueFor(target, value)] as const;
-        });
-        const build = () =>
-          op.form === 'map' ? new Map<unknown, unknown>(pairs) : ownObject(pairs.map(([key, value]) => [String(key), value] as const));
-        if (op.guards !== undefined) {
-          const guards = op.guards.map(([ident, guard]) => {
-            const target = this.resolve(ident);
-            return [String(target), this.expected(target, guard)] as const;
-          });
-          await this.both('updateVariables ifVersions outcomes', (s) =>
-            s.updateVariables(build(), op.metadata, { ifVersions: ownObject(guards) as Record<string, number> }),
-          );
-          return;
-        }
-        await this.both('updateVariables outcomes', (s) =>
-          op.metadata === undefined ? s.updateVariables(build()) : s.updateVariables(build(), op.metadata),
-        );
-        return;
-      }
-      case 'delete': {
-        const target = this.resolve(op.target);
-        await this.both('deleteVariable outcomes', (s) => s.deleteVariable(target));
         return;
       }
       case 'ref': {

@@ -271,6 +271,84 @@ export function around(a: string, b: string): [string, string] {
 
 export class Divergence extends Error {}
 
+/** The five operations both runners call the same way on each side (what the redis runner's stores share with these). */
+export interface PlainCalls {
+  getVariable(identifier: never): unknown;
+  setVariable(identifier: never, value: unknown, metadata?: never, options?: never): unknown;
+  getVariables(identifiers: never): unknown;
+  updateVariables(updates: never, metadata?: never, options?: never): unknown;
+  deleteVariable(identifier: never): unknown;
+}
+
+/** How a runner turns an op's identifiers, fitted values and guards into arguments. */
+export interface Arguments {
+  resolve(ident: Ident): unknown;
+  valueFor(target: unknown, value: unknown): unknown;
+  expected(target: unknown, guard: Guard): unknown;
+}
+
+/**
+ * The call each side makes for a get, set, getVariables, updateVariables or delete, and the label its
+ * outcomes are compared under; undefined for the ops a runner handles itself. One definition for the
+ * in-process runner and the Redis one (which awaits what the call returns).
+ */
+export function storeCall(op: Op, args: Arguments): { readonly what: string; readonly call: (store: PlainCalls) => unknown } | undefined {
+  // The stores' own parameter types are wider than any op can produce: the calls pass what the op holds.
+  type Loose = { [K in keyof PlainCalls]: (...a: unknown[]) => unknown };
+  const call = (fn: (s: Loose) => unknown) => (store: PlainCalls) => fn(store as unknown as Loose);
+  switch (op.op) {
+    case 'get': {
+      const target = args.resolve(op.target);
+      return { what: 'getVariable outcomes', call: call((s) => s.getVariable(target)) };
+    }
+    case 'set': {
+      const target = args.resolve(op.target);
+      const value = args.valueFor(target, op.value);
+      if (op.guard !== undefined) {
+        const options = { ifVersion: args.expected(target, op.guard) };
+        return { what: 'setVariable ifVersion outcomes', call: call((s) => s.setVariable(target, value, op.metadata, options)) };
+      }
+      return {
+        what: 'setVariable outcomes',
+        call: call((s) => (op.metadata === undefined ? s.setVariable(target, value) : s.setVariable(target, value, op.metadata))),
+      };
+    }
+    case 'getVariables': {
+      const targets = op.targets === 'not-an-array' ? 'a' : op.targets.map((t) => args.resolve(t));
+      return { what: 'getVariables outcomes', call: call((s) => s.getVariables(targets)) };
+    }
+    case 'updateVariables': {
+      const pairs = op.items.map(([ident, value]) => {
+        const target = args.resolve(ident);
+        return [target, args.valueFor(target, value)] as const;
+      });
+      // A fresh container per side: a Map may hold non-string keys; an object keeps "__proto__" as an own key.
+      const build = () =>
+        op.form === 'map' ? new Map<unknown, unknown>(pairs) : ownObject(pairs.map(([key, value]) => [String(key), value] as const));
+      if (op.guards !== undefined) {
+        const guards = op.guards.map(([ident, guard]) => {
+          const target = args.resolve(ident);
+          return [String(target), args.expected(target, guard)] as const;
+        });
+        return {
+          what: 'updateVariables ifVersions outcomes',
+          call: call((s) => s.updateVariables(build(), op.metadata, { ifVersions: ownObject(guards) })),
+        };
+      }
+      return {
+        what: 'updateVariables outcomes',
+        call: call((s) => (op.metadata === undefined ? s.updateVariables(build()) : s.updateVariables(build(), op.metadata))),
+      };
+    }
+    case 'delete': {
+      const target = args.resolve(op.target);
+      return { what: 'deleteVariable outcomes', call: call((s) => s.deleteVariable(target)) };
+    }
+    default:
+      return undefined;
+  }
+}
+
 // ─── the run ───────────────────────────────────────────────────────────────
 
 interface Bulk {
@@ -471,6 +549,11 @@ class Run {
   }
 
   async apply(op: Op): Promise<void> {
+    const plain = storeCall(op, this);
+    if (plain !== undefined) {
+      this.both(plain.what, plain.call);
+      return;
+    }
     switch (op.op) {
       case 'register': {
         const outcome = this.both('register outcomes', (s) =>
@@ -499,57 +582,6 @@ class Run {
             this.ids.push(id);
           }
         }
-        return;
-      }
-      case 'get': {
-        const target = this.resolve(op.target);
-        this.both('getVariable outcomes', (s) => s.getVariable(target));
-        return;
-      }
-      case 'set': {
-        const target = this.resolve(op.target);
-        const value = this.valueFor(target, op.value);
-        if (op.guard !== undefined) {
-          const options = { ifVersion: this.expected(target, op.guard) };
-          this.both('setVariable ifVersion outcomes', (s) => s.setVariable(target, value, op.metadata, options));
-          return;
-        }
-        this.both('setVariable outcomes', (s) =>
-          op.metadata === undefined ? s.setVariable(target, value) : s.setVariable(target, value, op.metadata),
-        );
-        return;
-      }
-      case 'getVariables': {
-        const targets = op.targets === 'not-an-array' ? 'a' : op.targets.map((t) => this.resolve(t));
-        this.both('getVariables outcomes', (s) => s.getVariables(targets));
-        return;
-      }
-      case 'updateVariables': {
-        const pairs = op.items.map(([ident, value]) => {
-          const target = this.resolve(ident);
-          return [target, this.valueFor(target, value)] as const;
-        });
-        // A fresh container per side: a Map may hold non-string keys; an object keeps "__proto__" as an own key.
-        const build = () =>
-          op.form === 'map' ? new Map<unknown, unknown>(pairs) : ownObject(pairs.map(([key, value]) => [String(key), value] as const));
-        if (op.guards !== undefined) {
-          const guards = op.guards.map(([ident, guard]) => {
-            const target = this.resolve(ident);
-            return [String(target), this.expected(target, guard)] as const;
-          });
-          this.both('updateVariables ifVersions outcomes', (s) =>
-            s.updateVariables(build(), op.metadata, { ifVersions: ownObject(guards) as Record<string, number> }),
-          );
-          return;
-        }
-        this.both('updateVariables outcomes', (s) =>
-          op.metadata === undefined ? s.updateVariables(build()) : s.updateVariables(build(), op.metadata),
-        );
-        return;
-      }
-      case 'delete': {
-        const target = this.resolve(op.target);
-        this.both('deleteVariable outcomes', (s) => s.deleteVariable(target));
         return;
       }
       case 'ref': {
