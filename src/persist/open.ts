@@ -45,24 +45,29 @@ export async function openPersisted<S extends Store>(
   const lock = acquireLock(fs, dir);
   try {
     const files = fs.readdirSync(dir);
-    if (!files.includes(MANIFEST_FILE)) return await create(fs, dir, lock, files, settings, request, make, backend);
-    return await reopen(fs, dir, lock, files, settings, request, make, backend);
+    const at: Opening<S> = { fs, dir, lock, files, settings, request, make, backend };
+    return await (files.includes(MANIFEST_FILE) ? reopen(at) : create(at));
   } catch (error) {
     releaseLock(fs, lock);
     throw error;
   }
 }
 
-async function create<S extends Store>(
-  fs: PersistFs,
-  dir: string,
-  lock: Lock,
-  files: readonly string[],
-  settings: ParsedPersistOptions,
-  request: InitRequest,
-  make: (sessionId: string | undefined) => Promise<S>,
-  backend: 'wasm' | 'js',
-): Promise<S> {
+/** What creating or reopening a directory works with: the directory, held under its lock, and the request. */
+interface Opening<S extends Store> {
+  readonly fs: PersistFs;
+  readonly dir: string;
+  readonly lock: Lock;
+  /** The directory's files when it was opened. */
+  readonly files: readonly string[];
+  readonly settings: ParsedPersistOptions;
+  readonly request: InitRequest;
+  readonly make: (sessionId: string | undefined) => Promise<S>;
+  readonly backend: 'wasm' | 'js';
+}
+
+async function create<S extends Store>(at: Opening<S>): Promise<S> {
+  const { fs, dir, files, request, make } = at;
   // A crash while a store was being created leaves at most an empty first segment; anything more
   // means the manifest was lost, and starting afresh would drop what the files hold.
   for (const file of files) {
@@ -94,7 +99,7 @@ async function create<S extends Store>(
     throw error;
   }
   const report: RecoveryReport = { ms: 0, snapshotVariables: 0, records: 0, frames: 0, segments: 1, tornBytes: 0, repairs: [] };
-  attach(store, fs, dir, lock, manifest, settings, [{ number: 1, bytes: FILE_HEADER_SIZE, frames: 0 }], fd, 0, backend, report);
+  attach(store, at, manifest, [{ number: 1, bytes: FILE_HEADER_SIZE, frames: 0 }], fd, 0, report);
   if (request.existingState !== undefined) {
     try {
       store.importState(request.existingState);
@@ -106,16 +111,8 @@ async function create<S extends Store>(
   return store;
 }
 
-async function reopen<S extends Store>(
-  fs: PersistFs,
-  dir: string,
-  lock: Lock,
-  files: readonly string[],
-  settings: ParsedPersistOptions,
-  request: InitRequest,
-  make: (sessionId: string | undefined) => Promise<S>,
-  backend: 'wasm' | 'js',
-): Promise<S> {
+async function reopen<S extends Store>(at: Opening<S>): Promise<S> {
+  const { fs, dir, files, settings, request, make } = at;
   if (request.existingState !== undefined) {
     throw invalidArgument(
       `existingState cannot be imported into ${dir}: it already holds a store (its state is recovered from it). Import with importState() after init, or use a new path.`,
@@ -177,24 +174,21 @@ async function reopen<S extends Store>(
       repairs,
     };
     warnOfRepairs(dir, repairs);
-    attach(store, fs, dir, lock, manifest, settings, segments, fd, snapshot.bytes, backend, report);
+    attach(store, at, manifest, segments, fd, snapshot.bytes, report);
     return store;
   }
 }
 
-function attach(
-  store: Store,
-  fs: PersistFs,
-  dir: string,
-  lock: Lock,
+function attach<S extends Store>(
+  store: S,
+  at: Opening<S>,
   manifest: Manifest,
-  settings: ParsedPersistOptions,
   segments: readonly SegmentState[],
   fd: number,
   snapshotBytes: number,
-  backend: 'wasm' | 'js',
   recovery: RecoveryReport,
 ): void {
+  const { fs, dir, lock, settings, backend } = at;
   store.journal = new FileJournal(store, {
     fs,
     dir,
