@@ -120,15 +120,19 @@ export class NumericTable implements Storage<NumericCode> {
     const core = this.core;
     const handle = code >>> 1;
     const value = this.storedOf(code, core.f64[core.entriesBase64 + handle * core.stride + core.valueOffset] as number);
-    this.values[handle] = value;
-    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
+    this.cache(handle, value);
     return value;
   }
 
   /** After a committed write: the cached value is stale (the next read boxes the new one). */
   written(handle: number): void {
-    this.values[handle] = undefined;
-    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = undefined;
+    this.cache(handle, undefined);
+  }
+
+  /** Sets what reads of `handle` return without boxing (undefined: box on the next read), for reads by name and refs alike. */
+  private cache(handle: number, value: VariableValue | undefined): void {
+    this.values[handle] = value;
+    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
   }
 
   version(code: NumericCode): number {
@@ -346,12 +350,7 @@ export class NumericTable implements Storage<NumericCode> {
     f64[entry + core.valueOffset] = (code & 1) === 1 || this.tags[handle] === this.integerTag ? cell + 0 : cell;
     f64[entry + core.versionOffset] = (f64[entry + core.versionOffset] as number) + 1;
     if (now > (f64[entry + core.updatedAtOffset] as number)) f64[entry + core.updatedAtOffset] = now;
-    if (typeof input === 'number' && input !== 0 && (code & 1) === 0) {
-      this.values[handle] = input;
-      if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = input;
-    } else {
-      this.written(handle);
-    }
+    this.cache(handle, typeof input === 'number' && input !== 0 && (code & 1) === 0 ? input : undefined);
   }
 
   /** Turns a wasm status for a write into the error the caller sees. */
