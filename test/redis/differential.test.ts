@@ -10,10 +10,10 @@
 //   FUZZ_STATS=1 prints, per check, how often both backends succeeded or failed with each code.
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { it } from 'vitest';
 import { type Ident, type Op, sequenceArb } from '../differential/ops.js';
 import { redisOutcomeCounts, redisTotals, runRedisSequence } from '../differential/redis-runner.js';
-import { RedisServer, redisMissing } from './server.js';
+import { describeWithRedis } from './server.js';
 
 const LONG = process.env.FUZZ_LONG === '1';
 const MAX_LENGTH = LONG ? 80 : 60;
@@ -30,20 +30,7 @@ const seed = envInt('FUZZ_SEED') ?? (LONG ? (Date.now() ^ (Math.random() * 2 ** 
 const numRuns = envInt('FUZZ_RUNS') ?? (LONG ? 1500 : 200);
 const path = process.env.FUZZ_PATH;
 
-const title =
-  redisMissing === undefined
-    ? 'LocalState and RedisState agree on every step of random operation sequences'
-    : `RedisState differential: SKIPPED, ${redisMissing}`;
-
-describe.skipIf(redisMissing !== undefined)(title, () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
-
+describeWithRedis('LocalState and RedisState agree on every step of random operation sequences', (server) => {
   it(
     `${LONG ? 'long' : 'CI'} mode: ${numRuns} sequences, seed ${seed}`,
     async () => {
@@ -52,7 +39,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
         await fc.assert(
           // bulk weight 0: no bulk registrations (see redis-runner.ts).
           fc.asyncProperty(sequenceArb(MAX_LENGTH, 0), async (ops) => {
-            await runRedisSequence({ url: server.url }, ops);
+            await runRedisSequence({ url: server().url }, ops);
           }),
           { seed, numRuns, ...(path === undefined ? {} : { path, endOnFailure: true }) },
         );
@@ -201,7 +188,7 @@ describe.skipIf(redisMissing !== undefined)(title, () => {
   ];
   for (const [name, ops] of REGRESSIONS) {
     it(name, async () => {
-      await runRedisSequence({ url: server.url }, ops);
+      await runRedisSequence({ url: server().url }, ops);
     });
   }
 });
