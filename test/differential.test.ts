@@ -17,10 +17,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsLocalState, LocalState, StateError } from '../dist/index.js';
+import { assertReplayable, fuzzSettings, LONG } from './differential/fuzz.js';
 import { type Op, sequenceArb } from './differential/ops.js';
 import { outcomeCounts, runSequence, totals, watchCounts } from './differential/runner.js';
 
-const LONG = process.env.FUZZ_LONG === '1';
 const CI_RUNS = 500;
 /** Long mode: longer sequences (deeper states); 3,000 of them average ~140,000 operations. */
 const LONG_RUNS = 3000;
@@ -28,18 +28,8 @@ const LONG_RUNS = 3000;
 const LONG_MIN_OPERATIONS = 100_000;
 const MAX_LENGTH = LONG ? 100 : 90;
 
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-const runsFromEnv = envInt('FUZZ_RUNS');
-const seed = envInt('FUZZ_SEED') ?? (LONG ? (Date.now() ^ (Math.random() * 2 ** 31)) | 0 : 42);
-const numRuns = runsFromEnv ?? (LONG ? LONG_RUNS : CI_RUNS);
-const path = process.env.FUZZ_PATH;
+const settings = fuzzSettings(CI_RUNS, LONG_RUNS);
+const { seed, numRuns } = settings;
 
 describe('LocalState and JsLocalState agree on every step of random operation sequences', () => {
   it(
@@ -51,16 +41,12 @@ describe('LocalState and JsLocalState agree on every step of random operation se
       );
       const started = performance.now();
       try {
-        await fc.assert(
+        await assertReplayable(
           fc.asyncProperty(sequenceArb(MAX_LENGTH), async (ops) => {
             await runSequence(ops);
           }),
-          { seed, numRuns, ...(path === undefined ? {} : { path, endOnFailure: true }) },
+          settings,
         );
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const replay = `Replay: FUZZ_SEED=${seed}${LONG ? ' FUZZ_LONG=1' : ''} FUZZ_RUNS=${numRuns} (add FUZZ_PATH from the line below to run only the counterexample)`;
-        throw new Error(`${replay}\n${message}`, { cause: error });
       } finally {
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
@@ -73,7 +59,7 @@ describe('LocalState and JsLocalState agree on every step of random operation se
           for (const [what, counts] of Object.entries(watchCounts)) console.log(`  watch ${what}: ${JSON.stringify(counts)}`);
         }
       }
-      if (LONG && runsFromEnv === undefined) expect(totals.operations).toBeGreaterThanOrEqual(LONG_MIN_OPERATIONS);
+      if (LONG && !settings.runsFromEnv) expect(totals.operations).toBeGreaterThanOrEqual(LONG_MIN_OPERATIONS);
     },
     LONG ? 24 * 3600_000 : 300_000,
   );

@@ -11,24 +11,14 @@
 
 import fc from 'fast-check';
 import { it } from 'vitest';
+import { assertReplayable, fuzzSettings, LONG } from '../differential/fuzz.js';
 import { type Ident, type Op, sequenceArb } from '../differential/ops.js';
 import { redisOutcomeCounts, redisTotals, runRedisSequence } from '../differential/redis-runner.js';
 import { describeWithRedis } from './server.js';
 
-const LONG = process.env.FUZZ_LONG === '1';
 const MAX_LENGTH = LONG ? 80 : 60;
-
-function envInt(name: string): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value)) throw new Error(`${name} must be an integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-const seed = envInt('FUZZ_SEED') ?? (LONG ? (Date.now() ^ (Math.random() * 2 ** 31)) | 0 : 42);
-const numRuns = envInt('FUZZ_RUNS') ?? (LONG ? 1500 : 200);
-const path = process.env.FUZZ_PATH;
+const settings = fuzzSettings(200, 1500);
+const { seed, numRuns } = settings;
 
 describeWithRedis('LocalState and RedisState agree on every step of random operation sequences', (server) => {
   it(
@@ -36,17 +26,13 @@ describeWithRedis('LocalState and RedisState agree on every step of random opera
     async () => {
       const started = performance.now();
       try {
-        await fc.assert(
+        await assertReplayable(
           // bulk weight 0: no bulk registrations (see redis-runner.ts).
           fc.asyncProperty(sequenceArb(MAX_LENGTH, 0), async (ops) => {
             await runRedisSequence({ url: server().url }, ops);
           }),
-          { seed, numRuns, ...(path === undefined ? {} : { path, endOnFailure: true }) },
+          settings,
         );
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const replay = `Replay: FUZZ_SEED=${seed}${LONG ? ' FUZZ_LONG=1' : ''} FUZZ_RUNS=${numRuns} (add FUZZ_PATH from the line below to run only the counterexample)`;
-        throw new Error(`${replay}\n${message}`, { cause: error });
       } finally {
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
