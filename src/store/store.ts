@@ -44,6 +44,9 @@ export abstract class Store implements StateProvider<'sync'> {
   readonly table: NumericTable | undefined;
   /** @internal */
   readonly registry: Registry;
+  /** The registry's index and the table's value cache, held here so a read by name loads one field less for each. */
+  private readonly index: Map<string, Target>;
+  private readonly numericValues: Array<VariableValue | undefined>;
   /** @internal Counted here, not in wasm: a field increment costs less than a call. */
   totalOperations = 0;
   /** @internal */
@@ -76,6 +79,8 @@ export abstract class Store implements StateProvider<'sync'> {
     this.backend = table === undefined ? 'js' : 'wasm';
     this.sessionId = sessionId ?? `session_${randomUUID()}`;
     this.registry = new Registry(table);
+    this.index = this.registry.index;
+    this.numericValues = table === undefined ? [] : table.values;
     const recordStorage = records as Storage<Target>;
     const numericStorage = (table ?? records) as Storage<Target>;
     this.storageOf = (target) => (typeof target === 'number' ? numericStorage : recordStorage);
@@ -107,10 +112,10 @@ export abstract class Store implements StateProvider<'sync'> {
 
   getVariable(identifier: string): VariableValue {
     // The hot read: one Map lookup, then the record's field or the numeric value mirror.
-    const target = this.registry.index.get(identifier);
+    const target = this.index.get(identifier);
     if (target !== undefined && !mayBeId(identifier)) {
       this.totalOperations++;
-      return typeof target === 'number' ? (this.table as NumericTable).value(target) : target.value;
+      return this.valueOf(target);
     }
     const resolved = this.resolve(identifier);
     this.totalOperations++;
@@ -118,7 +123,7 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>, options?: WriteOptions): void {
-    let target = this.registry.index.get(identifier);
+    let target = this.index.get(identifier);
     if (target === undefined || mayBeId(identifier)) target = this.resolve(identifier);
     if (options !== undefined) this.checkVersion(target, expectedVersion(options));
     if (typeof target === 'number') this.writeNumeric(target, value, metadata);
@@ -129,8 +134,7 @@ export abstract class Store implements StateProvider<'sync'> {
     this.assertOpen();
     if (!Array.isArray(identifiers)) throw invalidArgument('getVariables: identifiers must be an array of strings');
     const result: Record<string, VariableValue> = {};
-    const index = this.registry.index;
-    const table = this.table;
+    const index = this.index;
     for (const identifier of identifiers) {
       let target = index.get(identifier);
       if (target === undefined || mayBeId(identifier)) {
@@ -138,7 +142,7 @@ export abstract class Store implements StateProvider<'sync'> {
         target = this.registry.resolve(identifier);
         if (target === undefined) continue; // missing identifiers are left out
       }
-      setOwn(result, identifier, typeof target === 'number' ? (table as NumericTable).value(target) : target.value);
+      setOwn(result, identifier, this.valueOf(target));
     }
     this.totalOperations += identifiers.length;
     return result;
@@ -394,9 +398,16 @@ export abstract class Store implements StateProvider<'sync'> {
 
   // ─── internals ───────────────────────────────────────────────────────────
 
+  /** A variable's value: a record's field, or the numeric value cache (boxed from the entry once after a write). */
+  private valueOf(target: Target): VariableValue {
+    if (typeof target !== 'number') return target.value;
+    const value = this.numericValues[target >>> 1];
+    return value !== undefined ? value : (this.table as NumericTable).box(target);
+  }
+
   /** The variable an identifier names, by the one index lookup when the identifier cannot be an id. */
   private lookup(identifier: string): Target {
-    const found = this.registry.index.get(identifier);
+    const found = this.index.get(identifier);
     if (found !== undefined && !mayBeId(identifier)) return found;
     return this.resolve(identifier);
   }
