@@ -26,43 +26,69 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function fail(context: string, path: string, why: string): never {
+/**
+ * Where the copy is: the keys and indices from the root, and the objects being copied (a cycle is an
+ * object among its own ancestors). Kept as two stacks rather than a path string per property and a
+ * Set per copy: a batch copies its metadata once per call, and those allocations were most of it.
+ */
+interface Trail {
+  readonly keys: Array<string | number>;
+  readonly ancestors: object[];
+}
+
+/** The dotted path of the property being copied: `.a.b[2]`, '' at the root. */
+function pathOf(trail: Trail): string {
+  let path = '';
+  for (const key of trail.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+  return path;
+}
+
+function fail(context: string, trail: Trail, why: string): never {
+  const path = pathOf(trail);
   throw new StateError('invalid_argument', `${context}: metadata${path} ${why}`, { rule: 'metadata', path: `metadata${path}` });
 }
 
-function copyJson(value: unknown, context: string, path: string, depth: number, seen: Set<object>): JsonValue {
+function copyJson(value: unknown, context: string, trail: Trail): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) fail(context, path, `is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value)) fail(context, trail, `is ${value}, which JSON cannot represent`);
       return value + 0; // JSON has no -0: store what an export will carry
     case 'object':
       break;
     default:
-      fail(context, path, `is a ${typeof value}; metadata must be plain JSON data`);
+      fail(context, trail, `is a ${typeof value}; metadata must be plain JSON data`);
   }
   if (value === null) return null;
-  if (depth >= MAX_METADATA_DEPTH) fail(context, path, `nests deeper than ${MAX_METADATA_DEPTH} levels`);
-  if (seen.has(value)) fail(context, path, 'is a cycle');
-  seen.add(value);
+  const ancestors = trail.ancestors;
+  if (ancestors.length >= MAX_METADATA_DEPTH) fail(context, trail, `nests deeper than ${MAX_METADATA_DEPTH} levels`);
+  if (ancestors.includes(value)) fail(context, trail, 'is a cycle');
+  ancestors.push(value);
+  const keys = trail.keys;
   let copy: JsonValue;
   if (Array.isArray(value)) {
     const out = new Array<JsonValue>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i], context, `${path}[${i}]`, depth + 1, seen);
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      out[i] = copyJson(value[i], context, trail);
+      keys.pop();
+    }
     copy = Object.freeze(out);
   } else {
     if (!isPlainObject(value))
-      fail(context, path, `is a ${value.constructor?.name ?? 'non-plain object'}; metadata must be plain JSON data`);
-    if (Object.getOwnPropertySymbols(value).length > 0) fail(context, path, 'has symbol keys');
+      fail(context, trail, `is a ${value.constructor?.name ?? 'non-plain object'}; metadata must be plain JSON data`);
+    if (Object.getOwnPropertySymbols(value).length > 0) fail(context, trail, 'has symbol keys');
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      setOwn(out, key, copyJson((value as Record<string, unknown>)[key], context, `${path}.${key}`, depth + 1, seen));
+      keys.push(key);
+      setOwn(out, key, copyJson((value as Record<string, unknown>)[key], context, trail));
+      keys.pop();
     }
     copy = Object.freeze(out) as JsonValue;
   }
-  seen.delete(value);
+  ancestors.pop();
   return copy;
 }
 
@@ -72,7 +98,7 @@ export function copyMetadata(value: unknown, context: string): Metadata {
     throw new StateError('invalid_argument', `${context}: metadata must be a plain object`, { rule: 'metadata', path: 'metadata' });
   }
   try {
-    const copy = copyJson(value, context, '', 0, new Set()) as Metadata;
+    const copy = copyJson(value, context, { keys: [], ancestors: [] }) as Metadata;
     // One shared empty object: stores keep no entry for it (most variables have no metadata).
     return Object.keys(copy).length === 0 ? EMPTY_METADATA : copy;
   } catch (error) {
@@ -85,14 +111,26 @@ export function copyMetadata(value: unknown, context: string): Metadata {
   }
 }
 
-/** Shallow merge of frozen metadata objects; returns `base` itself when there is nothing to add. */
+/**
+ * Shallow merge of frozen metadata objects: `base` itself when there is nothing to add, and `extra`
+ * itself when it replaces all of `base` (no keys, or the same keys in the same order, as a loop that
+ * writes { trial, score } every time leaves it). Both are frozen, so sharing one is safe; a batch with
+ * metadata then builds no object per variable.
+ */
 export function mergeMetadata(base: Metadata, extra: Metadata): Metadata {
   const keys = Object.keys(extra);
   if (keys.length === 0) return base;
+  if (base === EMPTY_METADATA || sameKeys(Object.keys(base), keys)) return extra;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(base)) setOwn(out, key, base[key]);
   for (const key of keys) setOwn(out, key, extra[key]);
   return Object.freeze(out) as Metadata;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Metadata for a new variable: `description` goes in as metadata.description. */
