@@ -9,7 +9,18 @@
 import { randomUUID } from 'node:crypto';
 import { checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit } from '../checks.js';
 import { coarseNow } from '../clock.js';
-import { alreadyExists, closedError, describeValue, invalidArgument, notFound, quote, StateError, versionConflict } from '../errors.js';
+import {
+  alreadyExists,
+  beginItemChecks,
+  closedError,
+  describeValue,
+  endItemChecks,
+  invalidArgument,
+  notFound,
+  quote,
+  StateError,
+  versionConflict,
+} from '../errors.js';
 import { idOf, serialOf } from '../ids.js';
 import { copyMetadata, type JsonValue, type Metadata, mergeMetadata, setOwn } from '../metadata.js';
 import { type BatchOptions, expectedVersion, versionGuards, type WriteOptions } from '../options.js';
@@ -171,51 +182,56 @@ export abstract class Store implements StateProvider<'sync'> {
     // The checks below run the caller's getters (tensor data, embeddings): they must not change the store.
     const epoch = this.epoch;
     const updatesBefore = this.totalUpdates;
-    for (let position = 0; position < count; position++) {
-      const identifier = identifiers[position] as string;
-      const value = values[position];
-      try {
-        const target = this.lookup(identifier);
-        if (guards !== undefined) this.checkVersion(target, guards.get(identifier));
-        let version: number;
-        if (typeof target === 'number') {
-          // The table's rule in TypeScript, as a ref's write: no call into wasm for a batch (two calls
-          // per batch cost a 7-item mixed batch ~20% against JsLocalState).
-          const numericTable = table as NumericTable;
-          const cell = numericTable.cellOf(target, value);
-          const status = numericTable.check(target, cell);
-          if (status !== numericTable.statusOk) throw numericTable.rejection(target, status, value);
-          stored[position] = cell;
-          version = numericTable.version(target);
-        } else {
-          stored[position] = checkWrite(target, value);
-          version = target.version;
-        }
-        if (version >= nearLimit) {
-          // The value's own checks first, then this batch's earlier writes.
-          writes ??= new Map();
-          const earlier = writes.get(target) ?? 0;
-          if (version + earlier >= Number.MAX_SAFE_INTEGER) throw versionLimit(this.storageOf(target).name(target), value);
-          writes.set(target, earlier + 1);
-        }
-        targets[position] = target;
-      } catch (error) {
-        (errors ??= new BatchErrors()).add(position, identifier, error);
-      }
-    }
     let total = count;
-    if (guards !== undefined) {
-      // Guards on variables the batch does not write: read guards.
-      const written = new Set(identifiers);
-      for (const [identifier, expected] of guards) {
-        if (written.has(identifier)) continue;
+    beginItemChecks();
+    try {
+      for (let position = 0; position < count; position++) {
+        const identifier = identifiers[position] as string;
+        const value = values[position];
         try {
-          this.checkVersion(this.resolve(identifier), expected);
+          const target = this.lookup(identifier);
+          if (guards !== undefined) this.checkVersion(target, guards.get(identifier));
+          let version: number;
+          if (typeof target === 'number') {
+            // The table's rule in TypeScript, as a ref's write: no call into wasm for a batch (two calls
+            // per batch cost a 7-item mixed batch ~20% against JsLocalState).
+            const numericTable = table as NumericTable;
+            const cell = numericTable.cellOf(target, value);
+            const status = numericTable.check(target, cell);
+            if (status !== numericTable.statusOk) throw numericTable.rejection(target, status, value);
+            stored[position] = cell;
+            version = numericTable.version(target);
+          } else {
+            stored[position] = checkWrite(target, value);
+            version = target.version;
+          }
+          if (version >= nearLimit) {
+            // The value's own checks first, then this batch's earlier writes.
+            writes ??= new Map();
+            const earlier = writes.get(target) ?? 0;
+            if (version + earlier >= Number.MAX_SAFE_INTEGER) throw versionLimit(this.storageOf(target).name(target), value);
+            writes.set(target, earlier + 1);
+          }
+          targets[position] = target;
         } catch (error) {
-          (errors ??= new BatchErrors()).add(total, identifier, error);
+          (errors ??= new BatchErrors()).add(position, identifier, error);
         }
-        total++;
       }
+      if (guards !== undefined) {
+        // Guards on variables the batch does not write: read guards.
+        const written = new Set(identifiers);
+        for (const [identifier, expected] of guards) {
+          if (written.has(identifier)) continue;
+          try {
+            this.checkVersion(this.resolve(identifier), expected);
+          } catch (error) {
+            (errors ??= new BatchErrors()).add(total, identifier, error);
+          }
+          total++;
+        }
+      }
+    } finally {
+      endItemChecks();
     }
     if (this.epoch !== epoch || this.totalUpdates !== updatesBefore) throw changedWhileReading('updateVariables');
     if (errors !== undefined) throw errors.error(total);
