@@ -29,9 +29,10 @@ const INITIAL_SIDE_CAPACITY = 16;
 const OPEN: Bounds = Object.freeze({ min: Number.NEGATIVE_INFINITY, max: Number.POSITIVE_INFINITY });
 
 /**
- * @internal What refs to one numeric variable share: whether it still exists (cleared on delete and
- * cleanup), and its current value, kept by every write while refs exist, so that a ref's read is a
- * field load, as a record's is. Only variables with refs have one.
+ * @internal What the table keeps current for a numeric variable that has a ref: whether it still
+ * exists (cleared on delete and cleanup), and its current value, kept by every write while refs
+ * exist, so that a ref's read is a field load, as a record's is. Only variables with refs have one;
+ * the ref itself is the cell (NumericRef extends it).
  */
 export class RefCell {
   live = true;
@@ -280,12 +281,15 @@ export class NumericTable implements Storage<NumericCode> {
 
   // ─── the rest of the table ───────────────────────────────────────────────
 
-  /** The cell refs to `code` share. */
-  cellOfRef(code: NumericCode): RefCell {
+  /**
+   * The cell refs to `code` share: the one `make` returns when the variable has none yet, kept until
+   * the variable goes. A numeric ref is its own cell (refs.ts), so a ref's read loads its own field.
+   */
+  cellOfRef<C extends RefCell>(code: NumericCode, make: () => C): C {
     const handle = code >>> 1;
     let cell = this.cells[handle];
     if (cell === undefined) {
-      this.cells[handle] = cell = new RefCell();
+      this.cells[handle] = cell = make();
       cell.fast = ((this.flags[handle] as number) & WATCHED) === 0;
       this.flags[handle] = (this.flags[handle] as number) | HAS_REFS;
       // Boxed now, so a new ref's first read takes the hot path. Through the path for a read after a
@@ -293,7 +297,8 @@ export class NumericTable implements Storage<NumericCode> {
       // (bench: mixed-ref-get-float run after get-by-ref, 2.7 ns against 0.8 ns).
       cell.value = this.value(code);
     }
-    return cell;
+    // Every cell comes from the one maker a store passes (numericRef), so this is the type it made.
+    return cell as C;
   }
 
   /** The f64 the table checks for an input: the number itself, or the coerced form of 'NaN', true, 'false', … */
