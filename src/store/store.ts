@@ -460,12 +460,19 @@ export abstract class Store implements StateProvider<'sync'> {
     const journal = this.journal;
     // A read-only store (a write or fsync failed) refuses before anything changes.
     if (journal !== undefined && journal.failure !== undefined) throw journal.failure;
-    // A number without metadata runs no caller code: the hot path goes straight on.
-    if (metadata !== undefined || typeof value !== 'number') {
-      this.writeNumericInput(code, value, metadata);
-      return;
+    // A number without metadata runs no caller code: the hot path goes straight on. So does true or
+    // false to a boolean variable (its cell is 1 or 0); anything else is read, or coerced, first.
+    if (metadata === undefined) {
+      if (typeof value === 'number') {
+        this.commitNumeric(code, value, undefined, value);
+        return;
+      }
+      if (typeof value === 'boolean' && (code & 1) === 1) {
+        this.commitNumeric(code, value ? 1 : 0, undefined, value);
+        return;
+      }
     }
-    this.commitNumeric(code, value, undefined, value);
+    this.writeNumericInput(code, value, metadata);
   }
 
   /** A numeric write whose input may run caller code (metadata, a value to coerce): read it, then check the store is as it was. */
