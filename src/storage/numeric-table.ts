@@ -304,6 +304,8 @@ export class NumericTable implements Storage<NumericCode> {
   /** The f64 the table checks for an input: the number itself, or the coerced form of 'NaN', true, 'false', … */
   cellOf(code: NumericCode, value: unknown): number {
     if (typeof value === 'number') return value;
+    // true/false to a boolean variable without the spec lookup and coercion (a batch's common case).
+    if (typeof value === 'boolean' && (code & 1) === 1) return value ? 1 : 0;
     const spec = this.spec(code);
     const coerced = coerce(spec, value);
     if (coerced === undefined) throw invalidValue(this.name(code), spec, value);
