@@ -81,7 +81,7 @@ export function writeSnapshot(
     const counters: SnapshotHeader = {
       nextSerial,
       nextOrder,
-      totalOperations: store.totalOperations,
+      totalOperations: store.operations(),
       totalUpdates: store.totalUpdates,
       lastImport: (store.lastImport as SnapshotHeader['lastImport'] | undefined) ?? null,
       variables: targets.length,

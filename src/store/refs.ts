@@ -103,7 +103,7 @@ class NumericRef<T extends number | boolean> extends RefCell implements Variable
     // The hot read: the cached value (undefined after a write, or once the variable is gone).
     const value = this.value;
     if (value === undefined) return this.load();
-    this.host.totalOperations++;
+    this.reads++;
     return value as T;
   }
 

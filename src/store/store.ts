@@ -591,8 +591,19 @@ export abstract class Store implements StateProvider<'sync'> {
     };
   }
 
+  /**
+   * @internal Every operation so far. Numeric refs count their reads themselves (RefCell.reads); they
+   * are added to totalOperations here, so the counter is exact whenever it is read for stats, a
+   * snapshot or a clean close. Between two such reads, the journal's clock records carry
+   * totalOperations without them (a crash may lose reads, as the README says).
+   */
+  operations(): number {
+    if (this.table !== undefined) this.totalOperations += this.table.takeRefReads();
+    return this.totalOperations;
+  }
+
   private counters(): StateStats & Record<string, number> {
-    return { variableCount: this.variableCount, totalOperations: this.totalOperations, totalUpdates: this.totalUpdates };
+    return { variableCount: this.variableCount, totalOperations: this.operations(), totalUpdates: this.totalUpdates };
   }
 
   private sessionMetadata(): Record<string, JsonValue> {
