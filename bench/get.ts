@@ -53,11 +53,23 @@ export async function getByNameCase(n: number): Promise<Case> {
   };
 }
 
+/**
+ * The least a ref object can be: get() returns a field, with no liveness check and no count. Not a
+ * target: it shows what the harness charges any ref API on top of a typed-array read.
+ */
+class BareRef {
+  constructor(private readonly v: number) {}
+  get(): number {
+    return this.v;
+  }
+}
+
 export async function getByRefCase(): Promise<Case> {
   const { wasm, js, names } = await floatStores(READS);
   const wasmRefs = names.map((name) => wasm.ref<number>(name));
   const jsRefs = names.map((name) => js.ref<number>(name));
   const array = new Float64Array(names.map((name) => wasm.getVariable(name) as number));
+  const bareRefs = Array.from(array, (v) => new BareRef(v));
   const sumOf = (read: (i: number) => number) => () => {
     let sum = 0;
     for (let i = 0; i < READS; i++) sum += read(i);
@@ -66,6 +78,7 @@ export async function getByRefCase(): Promise<Case> {
   const wasmRead = (i: number) => (wasmRefs[i] as { get(): number }).get();
   const jsRead = (i: number) => (jsRefs[i] as { get(): number }).get();
   const arrayRead = (i: number) => array[i] as number;
+  const bareRead = (i: number) => (bareRefs[i] as BareRef).get();
   const check = (read: (i: number) => number) => () => {
     for (let i = 0; i < READS; i++) assertEqual(read(i), array[i], `ref ${i}`);
   };
@@ -77,7 +90,9 @@ export async function getByRefCase(): Promise<Case> {
       { label: 'wasm ref.get', fn: sumOf(wasmRead), check: check(wasmRead) },
       { label: 'pure-JS ref.get', fn: sumOf(jsRead), check: check(jsRead) },
       { label: 'Float64Array[i]', fn: sumOf(arrayRead), check: check(arrayRead) },
+      { label: 'bare object get() (floor)', fn: sumOf(bareRead), check: check(bareRead) },
     ],
+    note: 'bare object get(): a class whose get() returns a field, with no check and no count; the floor of any ref object here, not a target',
     targets: [{ subject: 'wasm ref.get', baseline: 'Float64Array[i]', max: 2 }],
   };
 }

@@ -68,15 +68,32 @@ export async function setByNameCase(): Promise<Case> {
   };
 }
 
+/**
+ * The least a ref's write can be: set() stores the number into a Float64Array slot, with no check,
+ * version, time or count. Not a target: it shows what a method call costs over the bare write.
+ */
+class BareSlot {
+  constructor(
+    private readonly array: Float64Array,
+    private readonly at: number,
+  ) {}
+  set(v: number): void {
+    this.array[this.at] = v;
+  }
+}
+
 export async function setByRefCase(): Promise<Case> {
   const REFS = 64;
   const { wasm, js, names } = await floatStores(REFS);
   const wasmRefs = names.map((name) => wasm.ref<number>(name));
   const jsRefs = names.map((name) => js.ref<number>(name));
   const array = new Float64Array(REFS);
+  const slots = new Float64Array(REFS);
+  const bare = Array.from({ length: REFS }, (_, i) => new BareSlot(slots, i));
   let a = 0;
   let b = 0;
   let c = 0;
+  let d = 0;
   const check = (ref: { set(v: number): void; get(): number; version: number } | undefined) => () => {
     if (!ref) throw new Error('no ref');
     const before = ref.version;
@@ -115,7 +132,19 @@ export async function setByRefCase(): Promise<Case> {
           assertEqual(array[3], 0.75, 'typed array write');
         },
       },
+      {
+        label: 'bare object set() (floor)',
+        fn: () => {
+          d++;
+          (bare[d & 63] as BareSlot).set(valueFor(d));
+        },
+        check: () => {
+          (bare[3] as BareSlot).set(0.75);
+          assertEqual(slots[3], 0.75, 'bare slot write');
+        },
+      },
     ],
+    note: 'bare object set(): a class whose set() stores into a Float64Array slot, with no check, version, time or count; the floor of any ref object here, not a target',
     targets: [{ subject: 'wasm ref.set', baseline: 'Float64Array[i] = v', max: 6 }],
   };
 }
