@@ -72,6 +72,22 @@ export function endItemChecks(): void {
   itemChecks--;
 }
 
+/**
+ * @internal While a batch reads the caller's input (an object's getters or Proxy traps run), errors
+ * are made with stacks again: the caller's code may make and keep a StateError of its own. Returns
+ * what resumeItemChecks restores.
+ */
+export function pauseItemChecks(): number {
+  const paused = itemChecks;
+  itemChecks = 0;
+  return paused;
+}
+
+/** @internal */
+export function resumeItemChecks(paused: number): void {
+  itemChecks = paused;
+}
+
 /** Frozen intrinsics (node --frozen-intrinsics) make the assignment throw in strict code. */
 function stackTraceLimitWritable(): boolean {
   return Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;

@@ -41,6 +41,27 @@ describe.each(backends)('%s: errors of a refused batch', (_, init) => {
     expect(caught(() => store.setVariable('t', 3)).stack).toContain('errors.test');
   });
 
+  it("keeps the stack of a StateError the caller's own code makes while a batch reads its input", async () => {
+    const store = await init();
+    const other = await init();
+    store.registerVariable('t', 'tensor', { shape: [1], data: [0] });
+    let seen: StateError | undefined;
+    const value = {
+      shape: [1],
+      get data(): number[] {
+        seen = caught(function callersGetter() {
+          other.getVariable('nope');
+        });
+        return [1];
+      },
+    };
+    store.updateVariables({ t: value });
+    expect(seen?.code).toBe('not_found');
+    expect(seen?.stack).toContain('callersGetter');
+    // The batch's own item errors after the getter are still made (and reported) as before.
+    expect(caught(() => store.updateVariables({ t: value, missing: 1 })).errors?.missing?.code).toBe('not_found');
+  });
+
   it('leaves the limit as it was when reading the updates throws', async () => {
     const store = await init();
     store.registerVariable('t', 'float', 1);

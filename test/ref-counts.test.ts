@@ -5,7 +5,7 @@
 // clean close and reopen.
 
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, type Backend, freshPath, persistOptions } from './persist/helpers.js';
+import { BACKENDS, type Backend, crashCopy, freshPath, persistOptions } from './persist/helpers.js';
 
 describe.each(BACKENDS)('%s: reads through refs in totalOperations', (_label, Backend: Backend) => {
   it('counts each read once, however often stats() adds them up', async () => {
@@ -38,6 +38,24 @@ describe.each(BACKENDS)('%s: reads through refs in totalOperations', (_label, Ba
     store.ref('new').get();
     store.ref('kept').get();
     expect(store.stats().totalOperations).toBe(base + 6);
+  });
+
+  it('journals the reads of a persisted store with its writes: an exit without cleanup keeps them', async () => {
+    const path = freshPath();
+    const store = await Backend.init({ persist: persistOptions(path) });
+    store.registerVariable('t', 'float', 0.5);
+    const ref = store.ref<number>('t');
+    for (let i = 0; i < 1000; i++) ref.get();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the clock moves on
+    store.setVariable('t', 0.25); // its clock record carries the count
+    const total = store.stats().totalOperations;
+    await store.flush();
+    // Abandoned, as a process that exits without cleanup() leaves it: the files are what recovery sees.
+    const copy = crashCopy(path);
+    store.cleanup();
+    const recovered = await Backend.init({ persist: persistOptions(copy) });
+    expect(recovered.stats().totalOperations).toBe(total);
+    recovered.cleanup();
   });
 
   it('journals the reads: a clean close and reopen keeps the total', async () => {

@@ -38,12 +38,16 @@ export class RefCell {
   live = true;
   /** Live and unwatched: a ref's write may go straight into the entry (one load for both checks). */
   fast = true;
-  /** The cached value, or undefined after a write (until the next read boxes it again). */
-  value: VariableValue | undefined = undefined;
   /**
-   * Reads through the ref, counted here rather than on the store: the field sits beside `value`, and
-   * the store's counter cost the hot read one more dependent load (~10% of a ref read in a sum).
-   * The store adds them to its totalOperations whenever the total is read (Store.operations).
+   * The cached value, or undefined after a write (until the next read boxes it again). Not `value`:
+   * a numeric ref is a cell, and a caller used to signals would take `ref.value` for the variable.
+   */
+  cached: VariableValue | undefined = undefined;
+  /**
+   * Reads through the ref of an in-memory store, counted here rather than on the store: the field
+   * sits beside `cached`, and the store's counter cost the hot read one more dependent load (~10% of
+   * a ref read in a sum). The store adds them to its totalOperations whenever the total is read
+   * (Store.operations). A persisted store's refs count on the store, whose clock records journal it.
    */
   reads = 0;
 }
@@ -143,7 +147,7 @@ export class NumericTable implements Storage<NumericCode> {
   /** Sets what reads of `handle` return without boxing (undefined: box on the next read), for reads by name and refs alike. */
   private cache(handle: number, value: VariableValue | undefined): void {
     this.values[handle] = value;
-    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).value = value;
+    if (((this.flags[handle] as number) & HAS_REFS) !== 0) (this.cells[handle] as RefCell).cached = value;
   }
 
   version(code: NumericCode): number {
@@ -283,7 +287,7 @@ export class NumericTable implements Storage<NumericCode> {
       // Refs read the value first: clearing it sends them to the liveness check.
       cell.live = false;
       cell.fast = false;
-      cell.value = undefined;
+      cell.cached = undefined;
       this.cells[handle] = undefined;
       this.droppedReads += cell.reads;
       this.referenced.delete(cell);
@@ -308,7 +312,7 @@ export class NumericTable implements Storage<NumericCode> {
       // Boxed now, so a new ref's first read takes the hot path. Through the path for a read after a
       // write, it deoptimized the get() V8 had compiled for other refs, and reads stayed ~3× slower after
       // (bench: mixed-ref-get-float run after get-by-ref, 2.7 ns against 0.8 ns).
-      cell.value = this.value(code);
+      cell.cached = this.value(code);
     }
     // Every cell comes from the one maker a store passes (numericRef), so this is the type it made.
     return cell as C;
@@ -428,7 +432,7 @@ export class NumericTable implements Storage<NumericCode> {
     for (const cell of this.referenced) {
       cell.live = false;
       cell.fast = false;
-      cell.value = undefined;
+      cell.cached = undefined;
       this.droppedReads += cell.reads;
     }
     this.referenced.clear();

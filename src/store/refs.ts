@@ -101,9 +101,12 @@ class NumericRef<T extends number | boolean> extends RefCell implements Variable
 
   get(): T {
     // The hot read: the cached value (undefined after a write, or once the variable is gone).
-    const value = this.value;
+    const value = this.cached;
     if (value === undefined) return this.load();
-    this.reads++;
+    // A persisted store journals its count with each clock reading: count there, so a crash loses no
+    // more reads than before; in memory, beside the value (see RefCell.reads).
+    if (this.journal === undefined) this.reads++;
+    else this.host.totalOperations++;
     return value as T;
   }
 
@@ -153,7 +156,7 @@ class NumericRef<T extends number | boolean> extends RefCell implements Variable
     if (now > (f64[base + this.updatedAt] as number)) f64[base + this.updatedAt] = now;
     // Nothing is boxed on a write: the next read boxes the value once.
     this.values[this.handle] = undefined;
-    this.value = undefined;
+    this.cached = undefined;
     const host = this.host;
     host.totalOperations++;
     host.totalUpdates++;

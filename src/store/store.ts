@@ -592,10 +592,9 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   /**
-   * @internal Every operation so far. Numeric refs count their reads themselves (RefCell.reads); they
-   * are added to totalOperations here, so the counter is exact whenever it is read for stats, a
-   * snapshot or a clean close. Between two such reads, the journal's clock records carry
-   * totalOperations without them (a crash may lose reads, as the README says).
+   * @internal Every operation so far. An in-memory store's numeric refs count their reads themselves
+   * (RefCell.reads); they are added to totalOperations here, whenever the total is read. A persisted
+   * store's refs count on totalOperations directly, which the journal's clock records carry.
    */
   operations(): number {
     if (this.table !== undefined) this.totalOperations += this.table.takeRefReads();
