@@ -62,30 +62,20 @@ export interface StateErrorDetails {
  */
 let itemChecks = 0;
 
-/** @internal Brackets a batch's item checks (see itemChecks); always paired, in a finally. */
-export function beginItemChecks(): void {
-  itemChecks++;
-}
-
-/** @internal */
-export function endItemChecks(): void {
-  itemChecks--;
-}
-
 /**
- * @internal While a batch reads the caller's input (an object's getters or Proxy traps run), errors
- * are made with stacks again: the caller's code may make and keep a StateError of its own. Returns
- * what resumeItemChecks restores.
+ * @internal Turns stackless StateErrors on for a batch's item checks, or off while the batch reads an
+ * object the caller gave (its getters or Proxy traps are the caller's code, which may make and keep a
+ * StateError of its own). Returns the previous setting, for restoreItemChecks in a finally.
  */
-export function pauseItemChecks(): number {
-  const paused = itemChecks;
-  itemChecks = 0;
-  return paused;
+export function itemChecksOn(on: boolean): number {
+  const previous = itemChecks;
+  itemChecks = on ? previous + 1 : 0;
+  return previous;
 }
 
 /** @internal */
-export function resumeItemChecks(paused: number): void {
-  itemChecks = paused;
+export function restoreItemChecks(previous: number): void {
+  itemChecks = previous;
 }
 
 /** Frozen intrinsics (node --frozen-intrinsics) make the assignment throw in strict code. */

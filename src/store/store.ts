@@ -11,13 +11,13 @@ import { checkRegistrationBody, checkRegistrationHead, checkWrite, versionLimit 
 import { coarseNow } from '../clock.js';
 import {
   alreadyExists,
-  beginItemChecks,
   closedError,
   describeValue,
-  endItemChecks,
   invalidArgument,
+  itemChecksOn,
   notFound,
   quote,
+  restoreItemChecks,
   StateError,
   versionConflict,
 } from '../errors.js';
@@ -183,11 +183,14 @@ export abstract class Store implements StateProvider<'sync'> {
     const epoch = this.epoch;
     const updatesBefore = this.totalUpdates;
     let total = count;
-    beginItemChecks();
+    const outer = itemChecksOn(true);
     try {
       for (let position = 0; position < count; position++) {
         const identifier = identifiers[position] as string;
         const value = values[position];
+        // Reading an object runs the caller's code (getters, Proxy traps): errors made meanwhile keep their stacks.
+        const callerCode = typeof value === 'object' && value !== null;
+        if (callerCode) itemChecksOn(false);
         try {
           const target = this.lookup(identifier);
           if (guards !== undefined) this.checkVersion(target, guards.get(identifier));
@@ -216,6 +219,7 @@ export abstract class Store implements StateProvider<'sync'> {
         } catch (error) {
           (errors ??= new BatchErrors()).add(position, identifier, error);
         }
+        if (callerCode) restoreItemChecks(outer + 1);
       }
       if (guards !== undefined) {
         // Guards on variables the batch does not write: read guards.
@@ -231,7 +235,7 @@ export abstract class Store implements StateProvider<'sync'> {
         }
       }
     } finally {
-      endItemChecks();
+      restoreItemChecks(outer);
     }
     if (this.epoch !== epoch || this.totalUpdates !== updatesBefore) throw changedWhileReading('updateVariables');
     if (errors !== undefined) throw errors.error(total);

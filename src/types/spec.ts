@@ -2,7 +2,7 @@
 // registration and by import: a type rule is written once, here.
 
 import type { z } from 'zod';
-import { describeValue, pauseItemChecks, quote, resumeItemChecks, StateError } from '../errors.js';
+import { describeValue, quote, StateError } from '../errors.js';
 
 export const VARIABLE_TYPES = ['float', 'integer', 'boolean', 'string', 'choice', 'module', 'embedding', 'tensor'] as const;
 export type VariableType = (typeof VARIABLE_TYPES)[number];
@@ -94,17 +94,11 @@ export function decodeNumber(encoded: unknown): number | undefined {
   return undefined;
 }
 
-/**
- * `spec.coerce`, with a value whose getters or Proxy traps throw treated as not of the type. Reading
- * an object runs the caller's code, so a batch's stackless errors (errors.ts) are paused meanwhile.
- */
+/** `spec.coerce`, with a value whose getters or Proxy traps throw treated as not of the type. */
 export function coerce(spec: TypeSpec, value: unknown): VariableValue | undefined {
-  const paused = typeof value === 'object' && value !== null ? pauseItemChecks() : 0;
   try {
     return spec.coerce(value);
   } catch {
     return undefined;
-  } finally {
-    if (paused !== 0) resumeItemChecks(paused);
   }
 }
