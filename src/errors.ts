@@ -54,28 +54,22 @@ export interface StateErrorDetails {
 }
 
 /**
- * Batches under way that are checking their items. An error made then is caught by the batch and
- * kept only as `{ code, message }` in its `batch_failed` error, so no caller ever sees its stack;
- * capturing one cost ~3.5 µs here, half of a refused batch (an optimizer refuses many). Such errors
- * are made without a stack. Only StateErrors: an error the caller's own code makes meanwhile (a
- * getter in a value) keeps its stack.
+ * Whether a batch is checking its items. An error made then is caught by the batch and kept only as
+ * `{ code, message }` in its `batch_failed` error, so no caller ever sees its stack; capturing one
+ * cost ~3.5 µs here, half of a refused batch (an optimizer refuses many). Such errors are made
+ * without a stack. Only StateErrors, and never while the batch reads an object the caller gave (its
+ * getters or Proxy traps are the caller's code, which may make and keep a StateError of its own).
  */
-let itemChecks = 0;
+let itemChecks = false;
 
 /**
- * @internal Turns stackless StateErrors on for a batch's item checks, or off while the batch reads an
- * object the caller gave (its getters or Proxy traps are the caller's code, which may make and keep a
- * StateError of its own). Returns the previous setting, for restoreItemChecks in a finally.
+ * @internal Sets whether StateErrors are made without a stack (see itemChecks) and returns the
+ * previous setting, which the caller puts back in a finally (a getter may run another batch).
  */
-export function itemChecksOn(on: boolean): number {
+export function setItemChecks(on: boolean): boolean {
   const previous = itemChecks;
-  itemChecks = on ? previous + 1 : 0;
+  itemChecks = on;
   return previous;
-}
-
-/** @internal */
-export function restoreItemChecks(previous: number): void {
-  itemChecks = previous;
 }
 
 /** Frozen intrinsics (node --frozen-intrinsics) make the assignment throw in strict code. */
@@ -98,7 +92,7 @@ export class StateError extends Error {
 
   constructor(code: StateErrorCode, message: string, details: StateErrorDetails = {}) {
     const limit = Error.stackTraceLimit;
-    const quiet = itemChecks > 0 && stackTraceLimitWritable();
+    const quiet = itemChecks && stackTraceLimitWritable();
     if (quiet) Error.stackTraceLimit = 0;
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     if (quiet) Error.stackTraceLimit = limit;

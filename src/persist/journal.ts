@@ -157,7 +157,7 @@ export class FileJournal implements Journal {
     this.snapshotBytes = setup.snapshotBytes;
     this.compaction = setup.compaction;
     this.compactor = setup.compaction === false ? undefined : new Compactor();
-    this.operationsAtOpen = store.operations();
+    this.operationsAtOpen = store.totalOperations;
     this.out.at = FRAME_HEADER_SIZE;
     if (setup.fsync === 'everysec') {
       this.timer = setInterval(() => this.backgroundSync(), SYNC_INTERVAL_MS);
@@ -280,7 +280,7 @@ export class FileJournal implements Journal {
     if (error === undefined) {
       try {
         // Reads count as operations too, and only clock readings carry the count: a clean close ends with one.
-        if (this.store.operations() !== this.operationsAtOpen || this.frames > 0 || this.pending > 0) {
+        if (this.store.totalOperations !== this.operationsAtOpen || this.frames > 0 || this.pending > 0) {
           this.time(Number.isNaN(this.lastTime) ? coarseNow() : this.lastTime, 0);
         }
         this.handOff();

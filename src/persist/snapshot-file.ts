@@ -81,7 +81,7 @@ export function writeSnapshot(
     const counters: SnapshotHeader = {
       nextSerial,
       nextOrder,
-      totalOperations: store.operations(),
+      totalOperations: store.totalOperations,
       totalUpdates: store.totalUpdates,
       lastImport: (store.lastImport as SnapshotHeader['lastImport'] | undefined) ?? null,
       variables: targets.length,

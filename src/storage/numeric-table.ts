@@ -47,7 +47,7 @@ export class RefCell {
    * Reads through the ref of an in-memory store, counted here rather than on the store: the field
    * sits beside `cached`, and the store's counter cost the hot read one more dependent load (~10% of
    * a ref read in a sum). The store adds them to its totalOperations whenever the total is read
-   * (Store.operations). A persisted store's refs count on the store, whose clock records journal it.
+   * (Store.counters). A persisted store's refs count on the store, whose clock records journal it.
    */
   reads = 0;
 }
