@@ -8,6 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { BACKENDS, type Backend, crashCopy, freshPath, persistOptions } from './persist/helpers.js';
 
 describe.each(BACKENDS)('%s: reads through refs in totalOperations', (_label, Backend: Backend) => {
+  /** A persisted store in a fresh directory, with a float 't' and a ref to it. */
+  async function persistedWithRef() {
+    const path = freshPath();
+    const store = await Backend.init({ persist: persistOptions(path) });
+    store.registerVariable('t', 'float', 0.5);
+    return { path, store, ref: store.ref<number>('t') };
+  }
+
   it('counts each read once, however often stats() adds them up', async () => {
     const store = await Backend.init();
     store.registerVariable('t', 'float', 0.5);
@@ -41,10 +49,7 @@ describe.each(BACKENDS)('%s: reads through refs in totalOperations', (_label, Ba
   });
 
   it('journals the reads of a persisted store with its writes: an exit without cleanup keeps them', async () => {
-    const path = freshPath();
-    const store = await Backend.init({ persist: persistOptions(path) });
-    store.registerVariable('t', 'float', 0.5);
-    const ref = store.ref<number>('t');
+    const { path, store, ref } = await persistedWithRef();
     for (let i = 0; i < 1000; i++) ref.get();
     await new Promise((resolve) => setTimeout(resolve, 5)); // the clock moves on
     store.setVariable('t', 0.25); // its clock record carries the count
@@ -59,10 +64,7 @@ describe.each(BACKENDS)('%s: reads through refs in totalOperations', (_label, Ba
   });
 
   it('journals the reads: a clean close and reopen keeps the total', async () => {
-    const path = freshPath();
-    const store = await Backend.init({ persist: persistOptions(path) });
-    store.registerVariable('t', 'float', 0.5);
-    const ref = store.ref<number>('t');
+    const { path, store, ref } = await persistedWithRef();
     for (let i = 0; i < 25; i++) ref.get();
     const total = store.stats().totalOperations;
     for (let i = 0; i < 5; i++) ref.get(); // read after the last stats(), before the close
