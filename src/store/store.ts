@@ -34,7 +34,7 @@ import type { Change, Watch, WatchEvent, WatcherInfo, WatchOptions } from '../wa
 import { BatchErrors, readUpdates } from './batch.js';
 import type { Journal, PersistenceInfo, StoredVariable } from './journal.js';
 import { numericRef, RecordRef } from './refs.js';
-import { mayBeId, Registry } from './registry.js';
+import { Registry } from './registry.js';
 import { Watching } from './watching.js';
 
 /** Which backend a store is, as its exports name it. */
@@ -121,9 +121,10 @@ export abstract class Store implements StateProvider<'sync'> {
   }
 
   getVariable(identifier: string): VariableValue {
-    // The hot read: one Map lookup, then the record's field or the numeric value mirror.
+    // The hot read: one Map lookup (whatever it finds is what the identifier resolves to, see
+    // Registry), then the record's field or the numeric value mirror.
     const target = this.index.get(identifier);
-    if (target !== undefined && !mayBeId(identifier)) {
+    if (target !== undefined) {
       this.totalOperations++;
       return this.valueOf(target);
     }
@@ -134,7 +135,7 @@ export abstract class Store implements StateProvider<'sync'> {
 
   setVariable(identifier: string, value: unknown, metadata?: Readonly<Record<string, unknown>>, options?: WriteOptions): void {
     let target = this.index.get(identifier);
-    if (target === undefined || mayBeId(identifier)) target = this.resolve(identifier);
+    if (target === undefined) target = this.resolve(identifier);
     if (options !== undefined) this.checkVersion(target, expectedVersion(options));
     if (typeof target === 'number') this.writeNumeric(target, value, metadata);
     else this.writeRecord(target, value, metadata);
@@ -147,7 +148,7 @@ export abstract class Store implements StateProvider<'sync'> {
     const index = this.index;
     for (const identifier of identifiers) {
       let target = index.get(identifier);
-      if (target === undefined || mayBeId(identifier)) {
+      if (target === undefined) {
         if (typeof identifier !== 'string') throw invalidArgument(`getVariables: identifier ${describeValue(identifier)} is not a string`);
         target = this.registry.resolve(identifier);
         if (target === undefined) continue; // missing identifiers are left out
@@ -428,10 +429,10 @@ export abstract class Store implements StateProvider<'sync'> {
     return value !== undefined ? value : (this.table as NumericTable).box(target);
   }
 
-  /** The variable an identifier names, by the one index lookup when the identifier cannot be an id. */
+  /** The variable an identifier names: one index lookup, which finds ids and names alike (see Registry). */
   private lookup(identifier: string): Target {
     const found = this.index.get(identifier);
-    if (found !== undefined && !mayBeId(identifier)) return found;
+    if (found !== undefined) return found;
     return this.resolve(identifier);
   }
 

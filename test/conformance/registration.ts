@@ -12,6 +12,34 @@ export function registrationTests(factory: ConformanceFactory): void {
       expect(await s.registerVariable('top_k', 'integer', 40)).not.toBe(id);
     });
 
+    it('a name equal to another variable’s id: the id wins, the name answers again once the id is gone', async () => {
+      for (const type of ['float', 'string'] as const) {
+        for (const deleteFirst of ['owner', 'namesake'] as const) {
+          const s = await factory();
+          const id = await s.registerVariable('a', type, type === 'float' ? 1.5 : 'a');
+          // Named like `a`'s id: registered (names and ids are separate), but the id resolves first.
+          const namesakeId = await s.registerVariable(id, 'integer', 7);
+          expect(await s.getVariable(id)).toBe(type === 'float' ? 1.5 : 'a');
+          expect(await s.getVariable(namesakeId)).toBe(7);
+          await s.setVariable(id, type === 'float' ? 2.5 : 'b');
+          expect(await s.getVariables(['a', id])).toEqual({ a: type === 'float' ? 2.5 : 'b', [id]: type === 'float' ? 2.5 : 'b' });
+          expect((await s.listVariables()).map((v) => v.name)).toEqual(['a', id]);
+          if (deleteFirst === 'owner') {
+            await s.deleteVariable('a');
+            expect(await s.getVariable(id)).toBe(7); // the name is no longer hidden
+            expect((await s.listVariables()).map((v) => v.name)).toEqual([id]);
+          } else {
+            await s.deleteVariable(namesakeId);
+            expect(await s.getVariable(id)).toBe(type === 'float' ? 2.5 : 'b');
+            expect((await s.listVariables()).map((v) => v.name)).toEqual(['a']);
+            await s.deleteVariable(id);
+            expect(await codeOf(() => s.getVariable(id))).toBe('not_found');
+            expect(await s.listVariables()).toEqual([]);
+          }
+        }
+      }
+    });
+
     it('refuses names that are not non-empty strings with invalid_argument', async () => {
       const s = await factory();
       for (const bad of ['', 1, null, undefined, {}, Symbol('x')]) {
