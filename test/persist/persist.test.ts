@@ -3,7 +3,8 @@
 // hands its journal to the OS at the end of each synchronous stretch, and
 // refuses what it must (a second holder, existingState on an existing store).
 
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { JsLocalState, LocalState, StateError } from '../../dist/index.js';
@@ -324,5 +325,50 @@ describe('persistence across backends', () => {
       expect(fingerprint(reader)).toBe(expected);
       reader.cleanup();
     }
+  });
+});
+
+/** The niceness of each thread of this process now (field 19 of /proc/self/task/<tid>/stat), by thread id. */
+function threadNiceness(): Map<number, number> {
+  const niceness = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // After "pid (comm) ": state is field 3, nice field 19 (the name may hold spaces, so split after it).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      niceness.set(Number(tid), Number(fields[16]));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return niceness;
+}
+
+describe.runIf(existsSync('/proc/thread-self'))('compaction priority (Linux)', () => {
+  it('the compaction thread runs at the lowest priority while the thread that writes keeps its own', async () => {
+    const path = freshPath();
+    const store = await LocalState.init({ persist: persistOptions(path, { compaction: { minBytes: 2 ** 52 } }) });
+    for (let i = 0; i < 100_000; i++) store.registerVariable(`x${i}`, 'float', i);
+    const before = threadNiceness();
+    const self = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    const [processPriority, selfPriority] = [getPriority(), getPriority(self)];
+    let finished = false;
+    const compaction = internals(store)
+      .journal?.compactNow()
+      .finally(() => {
+        finished = true;
+      });
+    const seen = new Set<number>();
+    while (!finished) {
+      for (const [tid, nice] of threadNiceness()) if (!before.has(tid)) seen.add(nice);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await compaction;
+    expect(store.persistence()?.compactions).toBe(1);
+    expect(seen).toContain(19);
+    // The process and the thread that writes are untouched: only the compaction yields.
+    expect([getPriority(), getPriority(self)]).toEqual([processPriority, selfPriority]);
+    expect(selfPriority).toBeLessThan(19);
+    store.cleanup();
   });
 });
