@@ -92,7 +92,11 @@ export const stringSpec: TypeSpec<StringConstraints, StringRules> = {
   violation: (value, rules): Violation | undefined => {
     const text = value as string;
     if (rules.enum && !rules.enum.has(text)) return { rule: 'enum', expected: `one of ${[...rules.enum].join(', ')}` };
-    if (rules.minLength > 0 || rules.maxLength !== Number.POSITIVE_INFINITY) {
+    // A cluster is at least one UTF-16 unit, so the unit count bounds the cluster count from above:
+    // a text no longer in units than maxLength, and not empty when minLength is 1, passes both
+    // without being segmented (the common case: a length limit well above the text).
+    const units = text.length;
+    if (units > rules.maxLength || rules.minLength > (units === 0 ? 0 : 1)) {
       const n = graphemeLength(text);
       if (n < rules.minLength) return { rule: 'minLength', expected: `at least ${rules.minLength} characters, got ${n}` };
       if (n > rules.maxLength) return { rule: 'maxLength', expected: `at most ${rules.maxLength} characters, got ${n}` };

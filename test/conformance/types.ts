@@ -104,6 +104,21 @@ export function typeTests(factory: ConformanceFactory): void {
       expect(await codeOf(() => s.setVariable('p', 'e\u0301e\u0301e\u0301e\u0301'))).toBe('constraint_violation');
     });
 
+    it('string length limits hold at their edges: a maxLength alone, and minLength 1', async () => {
+      const s = await factory();
+      await s.registerVariable('max', 'string', 'a', { constraints: { maxLength: 2 } });
+      await s.setVariable('max', '👍🏽👍🏽'); // 8 UTF-16 units, 2 clusters
+      await s.setVariable('max', '');
+      expect(await codeOf(() => s.setVariable('max', 'abc'))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('max', 'e\u0301e\u0301e\u0301'))).toBe('constraint_violation');
+      await s.registerVariable('one', 'string', 'a', { constraints: { minLength: 1, maxLength: 1 } });
+      await s.setVariable('one', '🇫🇷'); // 4 units, 1 cluster
+      await s.setVariable('one', 'e\u0301');
+      expect(await codeOf(() => s.setVariable('one', ''))).toBe('constraint_violation');
+      expect(await codeOf(() => s.setVariable('one', 'ab'))).toBe('constraint_violation');
+      expect(await s.getVariable('one')).toBe('e\u0301');
+    });
+
     it('string pattern: a source string or a RegExp; g/y flags do not make checks flip', async () => {
       const s = await factory();
       await s.registerVariable('p', 'string', 'abc', { constraints: { pattern: '^[a-z]+$' } });
